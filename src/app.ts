@@ -1,0 +1,73 @@
+// The composition root: builds the Fastify app from a config, a database and
+// the list of modules. `main.ts` (npm start), the tests and the benchmarks all
+// build the app through here.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type pg from 'pg';
+import type { Config } from './config.ts';
+import type { Db } from './platform/db/database.ts';
+import { createTokenService } from './platform/auth/tokens.ts';
+import { createTenantDirectory } from './platform/tenancy/directory.ts';
+import { buildTenantMigrationSet } from './platform/tenancy/tenant-migrations.ts';
+import { createPermissionRegistry } from './platform/permissions.ts';
+import { registerAccessGuard } from './platform/http/access-guard.ts';
+import { registerProblemHandlers } from './platform/http/problem.ts';
+import { genRequestId, logRedactPaths, registerRequestLogging } from './platform/http/request-logging.ts';
+import { registerDocs } from './platform/http/docs.ts';
+import { registerHealth } from './platform/http/health.ts';
+import { Problem } from './platform/http/schemas.ts';
+import type { Platform, PlinthModule } from './platform/module.ts';
+import { modules as defaultModules } from './modules/index.ts';
+import { version } from './version.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  pool: pg.Pool;
+  modules?: readonly PlinthModule[];
+  /** Where JSON log lines go (stdout when unset). */
+  logStream?: NodeJS.WritableStream;
+}
+
+export type App = FastifyInstance & { platform: Platform };
+
+export function platformFor(config: Config, db: Db, modules: readonly PlinthModule[]) {
+  return {
+    permissions: createPermissionRegistry(modules.flatMap((m) => m.permissions ?? [])),
+    migrations: buildTenantMigrationSet(modules),
+    directory: createTenantDirectory(db, config.TENANT_CACHE_TTL_MS),
+  };
+}
+
+export async function buildApp({ config, db, pool, modules = defaultModules, logStream }: AppDeps): Promise<App> {
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL, redact: { paths: logRedactPaths, censor: '[redacted]' }, ...(logStream ? { stream: logStream } : {}) },
+    genReqId: genRequestId,
+    // One line per request is written by request-logging.ts, after the tenant is known.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const tokens = await createTokenService(db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+  const platform: Platform = { config, db, tokens, ...platformFor(config, db, modules) };
+  app.decorate('platform', platform);
+
+  app.addSchema(Problem);
+  registerProblemHandlers(app);
+  registerRequestLogging(app);
+  registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
+  await app.register(helmet, { global: true });
+  const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.length > 0) {
+    await app.register(cors, { origin: origins.includes('*') ? '*' : origins, exposedHeaders: ['x-request-id'] });
+  }
+  if (config.DOCS_ENABLED) await registerDocs(app, { version });
+  registerHealth(app, pool);
+  for (const module of modules) await app.register(module.routes, { platform });
+  return app as unknown as App;
+}

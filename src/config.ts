@@ -1,0 +1,82 @@
+// Configuration is parsed once, at boot, from one typed schema. Every invalid
+// variable is reported together so an operator fixes them in one pass.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { Type, type Static } from 'typebox';
+import Value from 'typebox/value';
+
+const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+
+export const ConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', description: 'Interface the API listens on.' }),
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 3000,
+    description: 'API port. When the default port is busy, a free one is used and printed; 0 always picks a free port.',
+  }),
+  PUBLIC_URL: Type.Optional(Type.String({ format: 'uri', description: 'Base URL printed and used in links; defaults to http://HOST:PORT.' })),
+  DATABASE_URL: Type.Optional(
+    Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL server to use. Unset: an embedded PostgreSQL in PLINTH_DATA_DIR.' }),
+  ),
+  PLINTH_DATA_DIR: Type.String({ default: './.plinth', description: 'Data folder for the embedded PostgreSQL and local files.' }),
+  EMBEDDED_PG_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Port of the embedded PostgreSQL; 0 picks a free one.' }),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10, description: 'Connections in the pool.' }),
+  DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'statement_timeout of pooled connections.' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  TRUST_PROXY: Bool(false, 'Trust X-Forwarded-* headers (behind a reverse proxy).'),
+  CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated allowed origins; empty disables CORS; * allows any.' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest accepted request body.' }),
+  TENANT_BASE_DOMAIN: Type.Optional(
+    Type.String({ pattern: '^[a-z0-9.-]+$', description: 'Resolve the tenant from <slug>.TENANT_BASE_DOMAIN host names.' }),
+  ),
+  TENANT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2000, description: 'How long a tenant and membership lookup is reused in-process.' }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
+  JWT_ISSUER: Type.String({ default: 'plinth', minLength: 1 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10000, description: 'How long in-flight requests may drain on shutdown.' }),
+  DOCS_ENABLED: Bool(true, 'Serve /docs and /openapi.json.'),
+  MIGRATE_TENANTS_ON_BOOT: Bool(true, 'Bring every tenant schema up to date at boot (small fleets); set false where `npm run migrate` runs fleet migrations.'),
+  DEMO_SEED: Bool(true, 'npm start creates the demo tenant "acme" when it does not exist.'),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads `.env` (if present) under the process environment, which wins. */
+export function readEnv(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseDotenv(readFileSync(resolve(cwd, '.env')));
+  } catch {
+    // no .env: fine
+  }
+  const merged: Record<string, string> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  return merged;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = readEnv()): Config {
+  const keys = Object.keys(ConfigSchema.properties);
+  const input: Record<string, unknown> = {};
+  for (const key of keys) {
+    const raw = env[key];
+    // An empty string means "unset", as in most .env files.
+    if (raw !== undefined && raw !== '') input[key] = raw;
+  }
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input));
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const key = error.instancePath.replace(/^\//, '');
+    if (!problems.has(key)) problems.set(key, `${key}=${JSON.stringify(input[key])}: ${error.message}`);
+  }
+  if (problems.size > 0) throw new ConfigError([...problems.values()]);
+  return value as Config;
+}

@@ -1,0 +1,94 @@
+// Data access for contacts: plain Kysely functions over a tenant-scoped
+// database (or a transaction on it). Every table reference is qualified with
+// the tenant's schema by the caller's `withSchema`.
+import { sql, type Expression, type Insertable, type Kysely, type Updateable } from 'kysely';
+import type { Contact, ContactsTable, ContactsTables } from './tables.ts';
+
+export type ContactsDb = Kysely<ContactsTables>;
+
+export const SORT_FIELDS = ['createdAt', 'updatedAt', 'firstName', 'lastName', 'email'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+export interface Sort {
+  field: SortField;
+  direction: 'asc' | 'desc';
+}
+
+export interface ContactFilter {
+  email?: string;
+  ownerId?: string;
+  q?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  deleted?: boolean;
+}
+
+/** Keyset position: the sort value and id of the last row of the previous page. */
+export interface After {
+  value: string | Date;
+  id: string;
+}
+
+const isDateField = (f: SortField) => f === 'createdAt' || f === 'updatedAt';
+
+// Nullable text sorts on coalesce(col, '') so NULLs have a place in the
+// keyset order (and match the expression index on last_name).
+function sortExpression(field: SortField): Expression<unknown> {
+  return isDateField(field) ? sql.ref(field) : sql`coalesce(${sql.ref(field)}, '')`;
+}
+
+export function sortValueOf(contact: Contact, field: SortField): string | Date {
+  const v = contact[field];
+  return v instanceof Date ? v : (v ?? '');
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export const insertContact = (db: ContactsDb, row: Insertable<ContactsTable>) =>
+  db.insertInto('contacts').values(row).returningAll().executeTakeFirstOrThrow();
+
+export const findContact = (db: ContactsDb, id: string, opts: { deleted?: boolean } = {}) =>
+  db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deletedAt', opts.deleted ? 'is not' : 'is', null)
+    .executeTakeFirst();
+
+export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: Sort, limit: number, after?: After): Promise<Contact[]> {
+  const expr = sortExpression(sort.field);
+  let query = db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('deletedAt', filter.deleted ? 'is not' : 'is', null)
+    .$if(filter.email !== undefined, (q) => q.where(sql`lower(email)`, '=', filter.email!.toLowerCase()))
+    .$if(filter.ownerId !== undefined, (q) => q.where('ownerId', '=', filter.ownerId!))
+    .$if(filter.createdAfter !== undefined, (q) => q.where('createdAt', '>=', filter.createdAfter!))
+    .$if(filter.createdBefore !== undefined, (q) => q.where('createdAt', '<', filter.createdBefore!))
+    .$if(filter.q !== undefined, (q) => {
+      const pattern = `%${escapeLike(filter.q!)}%`;
+      return q.where((eb) =>
+        eb.or([
+          eb(sql`first_name || ' ' || coalesce(last_name, '')`, 'ilike', pattern),
+          eb('email', 'ilike', pattern),
+        ]),
+      );
+    });
+  if (after) {
+    const op = sql.raw(sort.direction === 'asc' ? '>' : '<');
+    const value = isDateField(sort.field) ? sql`${after.value}::timestamptz` : sql`${after.value}::text`;
+    query = query.where(sql<boolean>`(${expr}, id) ${op} (${value}, ${after.id}::uuid)`);
+  }
+  return query.orderBy(expr, sort.direction).orderBy('id', sort.direction).limit(limit).execute();
+}
+
+export const updateContact = (db: ContactsDb, id: string, patch: Updateable<ContactsTable>) =>
+  db.updateTable('contacts').set(patch).where('id', '=', id).where('deletedAt', 'is', null).returningAll().executeTakeFirst();
+
+export const setDeleted = (db: ContactsDb, id: string, deleted: boolean, by: string, at: Date) =>
+  db
+    .updateTable('contacts')
+    .set({ deletedAt: deleted ? at : null, updatedBy: by, updatedAt: at })
+    .where('id', '=', id)
+    .where('deletedAt', deleted ? 'is' : 'is not', null)
+    .returningAll()
+    .executeTakeFirst();

@@ -1,0 +1,150 @@
+// Business rules for contacts. Every function takes the request context
+// first; the tenant's schema comes with `ctx.db`, so nothing here can reach
+// another tenant's rows.
+import { v7 as uuidv7 } from 'uuid';
+import type { RequestContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
+import { accountIsMember } from '../identity/repository.ts';
+import * as repo from './repository.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { Contact, ContactsTables } from './tables.ts';
+
+export interface ContactInput {
+  firstName: string;
+  lastName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  jobTitle?: string | null;
+  ownerId?: string | null;
+}
+
+export interface ListQuery extends Omit<repo.ContactFilter, 'createdAfter' | 'createdBefore'> {
+  limit: number;
+  cursor?: string;
+  sort: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+const contactsDb = (ctx: RequestContext): repo.ContactsDb => ctx.db.withTables<ContactsTables>();
+
+const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
+
+function parseSort(sort: string): repo.Sort {
+  const direction = sort.startsWith('-') ? 'desc' : 'asc';
+  const field = sort.replace(/^[-+]/, '') as repo.SortField;
+  return { field, direction };
+}
+
+function emailTaken(error: unknown, email: string | null | undefined): never {
+  if (isUniqueViolation(error, 'contacts_email_live_unique')) {
+    throw new AppError('contact_email_taken', `A contact with the email ${email ?? ''} already exists in this tenant`, {
+      errors: [{ in: 'body', pointer: '/email', detail: 'already used by another contact' }],
+      cause: error,
+    });
+  }
+  throw error;
+}
+
+export function createContactsService(deps: { db: Db }) {
+  // An owner must be a member of the same tenant; the check reads `public`.
+  const assertOwner = async (ctx: RequestContext, ownerId: string | null | undefined) => {
+    if (!ownerId) return;
+    if (!(await accountIsMember(deps.db, ctx.tenant.id, ownerId))) {
+      throw new AppError('invalid_reference', 'The owner must be a member of this tenant', {
+        errors: [{ in: 'body', pointer: '/ownerId', detail: 'not a member of this tenant' }],
+      });
+    }
+  };
+
+  return {
+    async create(ctx: RequestContext, input: ContactInput): Promise<Contact> {
+      const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
+      await assertOwner(ctx, ownerId);
+      const now = new Date();
+      const email = clean(input.email) ?? null;
+      try {
+        return await repo.insertContact(contactsDb(ctx), {
+          id: uuidv7(),
+          firstName: input.firstName.trim(),
+          lastName: clean(input.lastName) ?? null,
+          email,
+          phone: clean(input.phone) ?? null,
+          jobTitle: clean(input.jobTitle) ?? null,
+          ownerId,
+          createdBy: ctx.actor.accountId,
+          updatedBy: ctx.actor.accountId,
+          createdAt: now,
+          updatedAt: now,
+          deletedAt: null,
+        });
+      } catch (error) {
+        return emailTaken(error, email);
+      }
+    },
+
+    async get(ctx: RequestContext, id: string): Promise<Contact> {
+      const contact = await repo.findContact(contactsDb(ctx), id);
+      if (!contact) throw new AppError('not_found', 'No such contact');
+      return contact;
+    },
+
+    async list(ctx: RequestContext, query: ListQuery): Promise<{ data: Contact[]; nextCursor: string | null }> {
+      const sort = parseSort(query.sort);
+      const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
+      const filter: repo.ContactFilter = {
+        email: query.email?.trim(),
+        ownerId: query.ownerId,
+        q: query.q?.trim() || undefined,
+        createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
+        createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
+        deleted: query.deleted,
+      };
+      const rows = await repo.listContacts(contactsDb(ctx), filter, sort, query.limit + 1, after);
+      const data = rows.slice(0, query.limit);
+      const last = data.at(-1);
+      const nextCursor = rows.length > query.limit && last ? encodeCursor(sort, { value: repo.sortValueOf(last, sort.field), id: last.id }) : null;
+      return { data, nextCursor };
+    },
+
+    async update(ctx: RequestContext, id: string, patch: Partial<ContactInput>): Promise<Contact> {
+      await assertOwner(ctx, patch.ownerId);
+      const changes = {
+        ...(patch.firstName !== undefined ? { firstName: patch.firstName.trim() } : {}),
+        ...(patch.lastName !== undefined ? { lastName: clean(patch.lastName) } : {}),
+        ...(patch.email !== undefined ? { email: clean(patch.email) } : {}),
+        ...(patch.phone !== undefined ? { phone: clean(patch.phone) } : {}),
+        ...(patch.jobTitle !== undefined ? { jobTitle: clean(patch.jobTitle) } : {}),
+        ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
+      };
+      try {
+        const updated = await repo.updateContact(contactsDb(ctx), id, { ...changes, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
+        if (!updated) throw new AppError('not_found', 'No such contact');
+        return updated;
+      } catch (error) {
+        return emailTaken(error, changes.email);
+      }
+    },
+
+    async remove(ctx: RequestContext, id: string): Promise<void> {
+      const deleted = await repo.setDeleted(contactsDb(ctx), id, true, ctx.actor.accountId, new Date());
+      if (!deleted) throw new AppError('not_found', 'No such contact');
+    },
+
+    /** Brings a soft-deleted contact back; refused while a live contact holds its email. */
+    async restore(ctx: RequestContext, id: string): Promise<Contact> {
+      try {
+        const restored = await repo.setDeleted(contactsDb(ctx), id, false, ctx.actor.accountId, new Date());
+        if (!restored) throw new AppError('not_found', 'No deleted contact with this id');
+        return restored;
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        return emailTaken(error, undefined);
+      }
+    },
+  };
+}
+
+export type ContactsService = ReturnType<typeof createContactsService>;

@@ -1,0 +1,5 @@
+import type { PermissionDef } from '../../platform/permissions.ts';
+
+export const identityPermissions = [
+  { key: 'identity.me.read', description: 'See your own account, role and permissions', roles: ['admin', 'member', 'viewer'] },
+] as const satisfies readonly PermissionDef[];

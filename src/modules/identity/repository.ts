@@ -1,0 +1,28 @@
+// Accounts and memberships live in `public`: an account can belong to many
+// tenants. Plain Kysely functions over the platform database or a transaction.
+import type { Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
+
+type Db = Kysely<PublicDatabase>;
+
+export const findAccountByEmail = (db: Db, email: string) =>
+  db.selectFrom('accounts').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).executeTakeFirst();
+
+export const findAccountById = (db: Db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const findMembership = (db: Db, tenantId: string, accountId: string) =>
+  db.selectFrom('memberships').selectAll().where('tenantId', '=', tenantId).where('accountId', '=', accountId).executeTakeFirst();
+
+export const insertAccount = (db: Db, input: { email: string; displayName: string; passwordHash: string }) =>
+  db
+    .insertInto('accounts')
+    .values({ id: uuidv7(), email: input.email, displayName: input.displayName, passwordHash: input.passwordHash })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const insertMembership = (db: Db, input: { tenantId: string; accountId: string; role: Role }) =>
+  db.insertInto('memberships').values(input).onConflict((oc) => oc.columns(['tenantId', 'accountId']).doUpdateSet({ role: input.role })).execute();
+
+export const accountIsMember = async (db: Db, tenantId: string, accountId: string) =>
+  (await db.selectFrom('memberships').select('accountId').where('tenantId', '=', tenantId).where('accountId', '=', accountId).executeTakeFirst()) !== undefined;

@@ -1,0 +1,7 @@
+// The modules this build of Plinth serves, in registration order. A new
+// module is a folder under src/modules/ and one line here.
+import type { PlinthModule } from '../platform/module.ts';
+import { identityModule } from './identity/index.ts';
+import { contactsModule } from './contacts/index.ts';
+
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule];

@@ -1,0 +1,43 @@
+// What a request carries into services: who asks, in which tenant, and a
+// database handle already scoped to that tenant's schema. Services take it as
+// their first argument.
+import type { Kysely } from 'kysely';
+import type { Role } from './db/public-tables.ts';
+import { assertSchemaName } from './tenancy/schema-name.ts';
+
+export interface TenantRef {
+  id: string;
+  slug: string;
+  displayName: string;
+  schemaName: string;
+}
+
+export interface Actor {
+  accountId: string;
+  role: Role;
+  permissions: ReadonlySet<string>;
+}
+
+/**
+ * Kysely scoped with `withSchema(tenant schema)`: every table reference is
+ * schema-qualified in the SQL, so no `SET search_path` is ever issued and the
+ * code stays correct behind PgBouncer in transaction mode. Modules add their
+ * table types with `db.withTables<ModuleTables>()`.
+ */
+export type TenantDb = Kysely<Record<never, never>>;
+
+export interface RequestContext {
+  requestId: string;
+  tenant: TenantRef;
+  actor: Actor;
+  db: TenantDb;
+}
+
+/** Context of a public, tenant-scoped route (login): a tenant, no actor yet. */
+export interface PublicContext {
+  requestId: string;
+  tenant: TenantRef;
+}
+
+/** The tenant-scoped view of the platform database (or of a transaction on it). */
+export const scopeToTenant = (db: Kysely<any>, schemaName: string): TenantDb => db.withSchema(assertSchemaName(schemaName)) as unknown as TenantDb;

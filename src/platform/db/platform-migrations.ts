@@ -1,0 +1,21 @@
+// Platform migrations: the `public` schema, run with Kysely's own Migrator
+// (one set, one lock, at boot).
+import { Migrator, type Migration } from 'kysely';
+import type { Db } from './database.ts';
+import * as core from './migrations/20261123000000_platform_core.ts';
+
+export const platformMigrations: Record<string, Migration> = {
+  '20261123000000_platform_core': core,
+};
+
+export async function migratePlatform(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db.withoutPlugins(),
+    provider: { getMigrations: async () => platformMigrations },
+    migrationTableName: 'plinth_platform_migrations',
+    migrationLockTableName: 'plinth_platform_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new Error(`Platform migration failed: ${(error as Error).message}`, { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,73 @@
+// The one error catalogue. Every error a client can see has a stable `code`
+// here; the HTTP layer maps it to RFC 9457 problem+json in one place
+// (platform/http/problem.ts). Modules add codes here rather than inventing
+// their own classes, so clients can rely on the list.
+
+export const errorCatalogue = {
+  // 400
+  bad_request: { status: 400, title: 'Bad request' },
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  malformed_json: { status: 400, title: 'The request body is not valid JSON' },
+  invalid_cursor: { status: 400, title: 'The pagination cursor is not valid' },
+  tenant_required: { status: 400, title: 'No tenant given: send the X-Tenant header' },
+  // 401
+  unauthenticated: { status: 401, title: 'Authentication required' },
+  invalid_token: { status: 401, title: 'The access token is not valid' },
+  invalid_credentials: { status: 401, title: 'Email or password is wrong' },
+  // 403
+  permission_denied: { status: 403, title: 'You do not have the permission this needs' },
+  tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
+  tenant_suspended: { status: 403, title: 'This tenant is suspended' },
+  // 404
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No such route' },
+  tenant_not_found: { status: 404, title: 'No such tenant' },
+  // 405-415
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  contact_email_taken: { status: 409, title: 'A contact with this email already exists' },
+  tenant_slug_taken: { status: 409, title: 'A tenant with this slug already exists' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  // 422
+  invalid_reference: { status: 422, title: 'A referenced record does not exist' },
+  // 429
+  rate_limited: { status: 429, title: 'Too many requests' },
+  // 5xx
+  internal_error: { status: 500, title: 'Internal server error' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+  tenant_schema_outdated: { status: 503, title: 'This tenant is being upgraded' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface FieldError {
+  /** JSON pointer into the part of the request named by `in`. */
+  pointer: string;
+  in?: 'body' | 'query' | 'params' | 'headers';
+  detail: string;
+}
+
+/** The only error type domain code throws for expected failures. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, detail?: string, extra: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(detail ?? errorCatalogue[code].title, { cause: extra.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.detail = detail;
+    this.errors = extra.errors;
+    this.headers = extra.headers;
+  }
+}
+
+export const appError = (code: ErrorCode, detail?: string, extra?: ConstructorParameters<typeof AppError>[2]) =>
+  new AppError(code, detail, extra);
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

@@ -1,0 +1,30 @@
+// What a module contributes to the platform. A module is a folder under
+// src/modules/<domain>/ whose index.ts exports one of these; the composition
+// root (src/app.ts) registers its permissions, its tenant migrations and its
+// routes.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Migration } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Db } from './db/database.ts';
+import type { TokenService } from './auth/tokens.ts';
+import type { TenantDirectory } from './tenancy/directory.ts';
+import type { PermissionDef, PermissionRegistry } from './permissions.ts';
+import type { TenantMigrationSet } from './tenancy/tenant-migrations.ts';
+
+/** Platform services a module's routes may use. */
+export interface Platform {
+  config: Config;
+  db: Db;
+  tokens: TokenService;
+  directory: TenantDirectory;
+  permissions: PermissionRegistry;
+  migrations: TenantMigrationSet;
+}
+
+export interface PlinthModule {
+  name: string;
+  permissions?: readonly PermissionDef[];
+  /** Named `<yyyymmddhhmmss>_<name>`; applied to every tenant schema in name order. */
+  tenantMigrations?: Record<string, Migration>;
+  routes: FastifyPluginAsync<{ platform: Platform }>;
+}
