@@ -25,12 +25,12 @@ try {
 }
 
 const database = await openDatabase(config, say);
-let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+const running: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err) process.stderr.write(`[plinth] fatal: ${err.stack ?? String(err)}\n`);
   if (signal) say(`${signal}: draining requests, then stopping`);
-  await app?.close();
+  await running.app?.close();
   await database.close();
   if (signal) say('stopped');
 });
@@ -48,7 +48,8 @@ if (config.MIGRATE_TENANTS_ON_BOOT) {
 }
 const seeded = config.DEMO_SEED ? await seedDemo(database.db, migrations) : false;
 
-app = await buildApp({ config, db: database.db, pool: database.pool });
+const app = await buildApp({ config, db: database.db, pool: database.pool });
+running.app = app;
 let address: string;
 try {
   address = await app.listen({ host: config.HOST, port: config.PORT });
