@@ -17,6 +17,7 @@ import { registerProblemHandlers } from './platform/http/problem.ts';
 import { genRequestId, logRedactPaths, registerRequestLogging } from './platform/http/request-logging.ts';
 import { registerDocs } from './platform/http/docs.ts';
 import { registerHealth } from './platform/http/health.ts';
+import { registerDraining } from './platform/http/draining.ts';
 import { Problem } from './platform/http/schemas.ts';
 import type { Platform, PlinthModule } from './platform/module.ts';
 import { modules as defaultModules } from './modules/index.ts';
@@ -62,12 +63,18 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   registerRequestLogging(app);
   registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
   await app.register(helmet, { global: true });
+  // JSON routes only: without this, text/plain bodies reach validation as strings (400) instead of a 415.
+  app.removeContentTypeParser('text/plain');
+  // The CORS preflight route answers browsers before any credentials are sent.
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'OPTIONS' && route.url === '*') route.config = { ...(route.config ?? {}), public: true };
+  });
   const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length > 0) {
     await app.register(cors, { origin: origins.includes('*') ? '*' : origins, exposedHeaders: ['x-request-id'] });
   }
   if (config.DOCS_ENABLED) await registerDocs(app, { version });
-  registerHealth(app, pool);
+  registerHealth(app, pool, registerDraining(app));
   for (const module of modules) await app.register(module.routes, { platform });
   return app as unknown as App;
 }

@@ -7,14 +7,10 @@ import { Type } from 'typebox';
 const Health = Type.Object({ status: Type.Literal('ok'), checks: Type.Optional(Type.Record(Type.String(), Type.String())) });
 
 /** Liveness says the process answers; readiness also checks the database and fails while draining. */
-export function registerHealth(app: FastifyInstance, pool: pg.Pool) {
-  let draining = false;
-  app.addHook('preClose', async () => {
-    draining = true;
-  });
+export function registerHealth(app: FastifyInstance, pool: pg.Pool, state: { isDraining(): boolean }) {
   app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
   app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], response: { 200: Health } } }, async () => {
-    if (draining) throw new AppError('service_unavailable', 'Shutting down');
+    if (state.isDraining()) throw new AppError('service_unavailable', 'Shutting down');
     if (!(await pingDatabase(pool))) throw new AppError('service_unavailable', 'The database does not answer');
     return { status: 'ok' as const, checks: { database: 'ok' } };
   });
