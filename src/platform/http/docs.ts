@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { markRoutesPublic } from './access-guard.ts';
 import { errorCatalogue } from '../errors.ts';
+import { Type } from 'typebox';
 
 export async function registerDocs(app: FastifyInstance, opts: { version: string }) {
   await app.register(swagger, {
@@ -25,8 +26,12 @@ export async function registerDocs(app: FastifyInstance, opts: { version: string
   // Describe the access rule of each route in the document itself.
   app.addHook('onRoute', (route) => {
     const permission = route.config?.permission;
-    if (!permission || !route.schema) return;
+    const tenantScoped = Boolean(permission) || route.config?.tenant === 'required';
+    if (!tenantScoped || !route.schema) return;
     const schema = route.schema as Record<string, unknown>;
+    // Lets "Try it out" send the tenant header (optional: the token names a tenant too).
+    schema.headers ??= Type.Object({ 'x-tenant': Type.Optional(Type.String({ description: 'Tenant slug' })) });
+    if (!permission) return;
     schema.security ??= [{ bearerAuth: [] }];
     schema.description = `${schema.description ? `${String(schema.description)}\n\n` : ''}Requires permission \`${permission}\`.`;
   });
