@@ -24,8 +24,6 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const schemaExists = async (name: string) =>
-  (await sql<{ n: number }>`select count(*)::int as n from pg_namespace where nspname = ${name}`.execute(h.db)).rows[0]!.n === 1;
 const tablesIn = async (name: string) =>
   (await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = ${name} order by 1`.execute(h.db)).rows.map((r) => r.tablename);
 
