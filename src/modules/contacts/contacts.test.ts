@@ -3,6 +3,8 @@
 // 403, against the real database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import type { Static } from 'typebox';
+import type { Contact } from './schemas.ts';
 import { as, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
 
 let h: Harness;
@@ -15,19 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-interface ContactJson {
-  id: string;
-  firstName: string;
-  lastName: string | null;
-  email: string | null;
-  phone: string | null;
-  jobTitle: string | null;
-  ownerId: string | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  deletedAt: string | null;
-}
+type ContactJson = Static<typeof Contact>;
 
 async function create(t: TestTenant, body: Record<string, unknown>, role: 'owner' | 'member' = 'owner'): Promise<ContactJson> {
   const res = await as(h, t, role)({ method: 'POST', url: '/v1/contacts', payload: body });
@@ -205,7 +195,7 @@ describe('PATCH /v1/contacts/:id', () => {
     const c = await create(a, { firstName: 'Pat', lastName: 'Old', email: 'pat@example.com', jobTitle: 'CTO' });
     const res = await as(h, a, 'member')({ method: 'PATCH', url: `/v1/contacts/${c.id}`, payload: { lastName: 'New', jobTitle: null } });
     expect(res.statusCode, res.body).toBe(200);
-    const u = res.json() as ContactJson & { updatedBy: string };
+    const u = res.json() as ContactJson;
     expect(u).toMatchObject({ firstName: 'Pat', lastName: 'New', jobTitle: null, email: 'pat@example.com', updatedBy: a.accounts.member.id });
     expect(u.updatedAt >= c.updatedAt).toBe(true);
   });
