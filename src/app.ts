@@ -18,6 +18,10 @@ import { genRequestId, logRedactPaths, registerRequestLogging } from './platform
 import { registerDocs } from './platform/http/docs.ts';
 import { registerHealth } from './platform/http/health.ts';
 import { registerDraining } from './platform/http/draining.ts';
+import { createJobQueue } from './platform/jobs/queue.ts';
+import { createTaskRegistry } from './platform/jobs/tasks.ts';
+import { installJobSchema } from './platform/jobs/schema.ts';
+import { startWorker, type JobWorker } from './platform/jobs/worker.ts';
 import { Problem } from './platform/http/schemas.ts';
 import type { Platform, PlinthModule } from './platform/module.ts';
 import { modules as defaultModules } from './modules/index.ts';
@@ -39,6 +43,7 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
     permissions: createPermissionRegistry(modules.flatMap((m) => m.permissions ?? [])),
     migrations: buildTenantMigrationSet(modules),
     directory: createTenantDirectory(db, config.TENANT_CACHE_TTL_MS),
+    jobs: createJobQueue(createTaskRegistry(modules.flatMap((m) => m.tasks ?? [])), { maxAttempts: config.JOBS_MAX_ATTEMPTS }),
   };
 }
 
@@ -75,6 +80,15 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   }
   if (config.DOCS_ENABLED) await registerDocs(app, { version });
   registerHealth(app, pool, registerDraining(app));
+  await installJobSchema(pool);
+  if (config.JOBS_IN_API) {
+    // The worker starts with the app and drains after the last request (onClose runs once the server stopped).
+    let worker: JobWorker | undefined;
+    app.addHook('onReady', async () => {
+      worker = await startWorker(platform, pool, app.log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON });
+    });
+    app.addHook('onClose', async () => worker?.stop());
+  }
   for (const module of modules) await app.register(module.routes, { platform });
   return app as unknown as App;
 }

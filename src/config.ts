@@ -38,6 +38,11 @@ export const ConfigSchema = Type.Object({
   DOCS_ENABLED: Bool(true, 'Serve /docs and /openapi.json.'),
   MIGRATE_TENANTS_ON_BOOT: Bool(true, 'Bring every tenant schema up to date at boot (small fleets); set false where `npm run migrate` runs fleet migrations.'),
   DEMO_SEED: Bool(true, 'npm start creates the demo tenant "acme" when it does not exist.'),
+  JOBS_IN_API: Bool(true, 'Run the job worker inside the API process; set false where `npm run worker` runs the jobs.'),
+  JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4, description: 'Jobs one worker process runs at the same time.' }),
+  JOBS_POLL_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2000, description: 'Fallback poll of the job table (new jobs are announced by LISTEN/NOTIFY).' }),
+  JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 25, description: 'Attempts (exponential backoff between them) before a job lands in the failure list.' }),
+  JOBS_CRON: Bool(true, 'Schedule the platform crons (the daily per-tenant fan-out) from this worker.'),
 });
 
 export type Config = Static<typeof ConfigSchema>;

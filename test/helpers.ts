@@ -21,6 +21,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DEMO_SEED: 'false',
     TENANT_CACHE_TTL_MS: '0',
     DB_POOL_MAX: '4',
+    // Tests that need a worker start one (see src/platform/jobs/jobs.test.ts): a worker in every
+    // test app would run other files' jobs with this file's settings.
+    JOBS_IN_API: 'false',
     ...overrides,
   });
 }

@@ -3,5 +3,6 @@
 import type { PlinthModule } from '../platform/module.ts';
 import { identityModule } from './identity/index.ts';
 import { contactsModule } from './contacts/index.ts';
+import { jobsModule } from '../platform/jobs/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule];
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule, jobsModule];

@@ -10,6 +10,8 @@ import type { TokenService } from './auth/tokens.ts';
 import type { TenantDirectory } from './tenancy/directory.ts';
 import type { PermissionDef, PermissionRegistry } from './permissions.ts';
 import type { TenantMigrationSet } from './tenancy/tenant-migrations.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import type { TaskDef } from './jobs/tasks.ts';
 
 /** Platform services a module's routes may use. */
 export interface Platform {
@@ -19,6 +21,8 @@ export interface Platform {
   directory: TenantDirectory;
   permissions: PermissionRegistry;
   migrations: TenantMigrationSet;
+  /** Background jobs: enqueue on the business transaction. */
+  jobs: JobQueue;
 }
 
 export interface PlinthModule {
@@ -26,5 +30,7 @@ export interface PlinthModule {
   permissions?: readonly PermissionDef[];
   /** Named `<yyyymmddhhmmss>_<name>`; applied to every tenant schema in name order. */
   tenantMigrations?: Record<string, Migration>;
+  /** Background tasks this module's jobs run (see platform/jobs/tasks.ts). */
+  tasks?: readonly TaskDef[];
   routes: FastifyPluginAsync<{ platform: Platform }>;
 }

@@ -1,0 +1,43 @@
+// `npm run worker`: the job worker as its own process (production runs one
+// or more of these with JOBS_IN_API=false on the API). SIGTERM stops taking
+// jobs and waits for the running ones; a second signal exits at once.
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { platformFor } from './app.ts';
+import { openDatabase } from './platform/db/open.ts';
+import { migratePlatform } from './platform/db/platform-migrations.ts';
+import { createTokenService } from './platform/auth/tokens.ts';
+import { installJobSchema } from './platform/jobs/schema.ts';
+import { startWorker, type JobWorker } from './platform/jobs/worker.ts';
+import { modules } from './modules/index.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const log = pino({ level: config.LOG_LEVEL, base: { process: 'worker' } });
+const database = await openDatabase(config, (msg) => log.info(msg));
+const running: { worker?: JobWorker } = {};
+
+closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'fatal');
+  if (signal) log.info(`${signal}: draining running jobs, then stopping`);
+  await running.worker?.stop();
+  await database.close();
+  if (signal) log.info('stopped');
+});
+
+await migratePlatform(database.db);
+await installJobSchema(database.pool);
+const tokens = await createTokenService(database.db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+const platform = { config, db: database.db, tokens, ...platformFor(config, database.db, modules) };
+running.worker = await startWorker(platform, database.pool, log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON });
+log.info({ tasks: platform.jobs.tasks.all().map((t) => t.name), concurrency: config.JOBS_CONCURRENCY }, 'worker ready');
