@@ -21,7 +21,8 @@ import { registerDraining } from './platform/http/draining.ts';
 import { createJobQueue } from './platform/jobs/queue.ts';
 import { createTaskRegistry } from './platform/jobs/tasks.ts';
 import { installJobSchema } from './platform/jobs/schema.ts';
-import { startWorker, type JobWorker } from './platform/jobs/worker.ts';
+import { parseTaskFilter, startWorker, type JobWorker } from './platform/jobs/worker.ts';
+import { createMail } from './platform/email/mail.ts';
 import { Problem } from './platform/http/schemas.ts';
 import type { Platform, PlinthModule } from './platform/module.ts';
 import { modules as defaultModules } from './modules/index.ts';
@@ -39,11 +40,13 @@ export interface AppDeps {
 export type App = FastifyInstance & { platform: Platform };
 
 export function platformFor(config: Config, db: Db, modules: readonly PlinthModule[]) {
+  const jobs = createJobQueue(createTaskRegistry(modules.flatMap((m) => m.tasks ?? [])), { maxAttempts: config.JOBS_MAX_ATTEMPTS });
   return {
     permissions: createPermissionRegistry(modules.flatMap((m) => m.permissions ?? [])),
     migrations: buildTenantMigrationSet(modules),
     directory: createTenantDirectory(db, config.TENANT_CACHE_TTL_MS),
-    jobs: createJobQueue(createTaskRegistry(modules.flatMap((m) => m.tasks ?? [])), { maxAttempts: config.JOBS_MAX_ATTEMPTS }),
+    jobs,
+    mail: createMail(config, jobs),
   };
 }
 
@@ -85,7 +88,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
     // The worker starts with the app and drains after the last request (onClose runs once the server stopped).
     let worker: JobWorker | undefined;
     app.addHook('onReady', async () => {
-      worker = await startWorker(platform, pool, app.log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON });
+      worker = await startWorker(platform, pool, app.log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON, only: parseTaskFilter(config.JOBS_TASKS) });
     });
     app.addHook('onClose', async () => worker?.stop());
   }

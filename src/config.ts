@@ -43,6 +43,9 @@ export const ConfigSchema = Type.Object({
   JOBS_POLL_INTERVAL_MS: Type.Integer({ minimum: 100, default: 2000, description: 'Fallback poll of the job table (new jobs are announced by LISTEN/NOTIFY).' }),
   JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 25, description: 'Attempts (exponential backoff between them) before a job lands in the failure list.' }),
   JOBS_CRON: Bool(true, 'Schedule the platform crons (the daily per-tenant fan-out) from this worker.'),
+  JOBS_TASKS: Type.String({ default: '', description: 'Comma-separated task names or prefixes (`email.*`) this worker runs; empty runs every task.' }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', description: 'SMTP server for outgoing mail. Unset: each message is written as an .eml file under PLINTH_DATA_DIR/mail.' })),
+  EMAIL_FROM: Type.String({ format: 'email', default: 'no-reply@plinth.localhost', description: "Sender address; the display name is the tenant's brand name." }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

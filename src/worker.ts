@@ -9,7 +9,7 @@ import { openDatabase } from './platform/db/open.ts';
 import { migratePlatform } from './platform/db/platform-migrations.ts';
 import { createTokenService } from './platform/auth/tokens.ts';
 import { installJobSchema } from './platform/jobs/schema.ts';
-import { startWorker, type JobWorker } from './platform/jobs/worker.ts';
+import { parseTaskFilter, startWorker, type JobWorker } from './platform/jobs/worker.ts';
 import { modules } from './modules/index.ts';
 
 let config: Config;
@@ -39,5 +39,5 @@ await migratePlatform(database.db);
 await installJobSchema(database.pool);
 const tokens = await createTokenService(database.db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
 const platform = { config, db: database.db, tokens, ...platformFor(config, database.db, modules) };
-running.worker = await startWorker(platform, database.pool, log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON });
+running.worker = await startWorker(platform, database.pool, log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON, only: parseTaskFilter(config.JOBS_TASKS) });
 log.info({ tasks: platform.jobs.tasks.all().map((t) => t.name), concurrency: config.JOBS_CONCURRENCY }, 'worker ready');

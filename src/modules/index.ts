@@ -4,5 +4,6 @@ import type { PlinthModule } from '../platform/module.ts';
 import { identityModule } from './identity/index.ts';
 import { contactsModule } from './contacts/index.ts';
 import { jobsModule } from '../platform/jobs/index.ts';
+import { emailModule } from '../platform/email/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule, jobsModule];
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule, jobsModule, emailModule];

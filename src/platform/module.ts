@@ -12,6 +12,7 @@ import type { PermissionDef, PermissionRegistry } from './permissions.ts';
 import type { TenantMigrationSet } from './tenancy/tenant-migrations.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { TaskDef } from './jobs/tasks.ts';
+import type { MailPort } from './email/mail.ts';
 
 /** Platform services a module's routes may use. */
 export interface Platform {
@@ -23,6 +24,8 @@ export interface Platform {
   migrations: TenantMigrationSet;
   /** Background jobs: enqueue on the business transaction. */
   jobs: JobQueue;
+  /** Templated email through the job queue: `mail.sendTemplate(trx, ctx, { template, to, data })`. */
+  mail: MailPort;
 }
 
 export interface PlinthModule {

@@ -50,13 +50,15 @@ const testModule: PlinthModule = {
   routes: async () => {},
 };
 
+// This file's workers run only its own tasks (and the fan-out), never other files' jobs.
+const only = `test${run}.*,${DAILY_FANOUT_TASK}`;
 let h: Harness;
 let a: TestTenant;
 let b: TestTenant;
 const allModules = [...modules, testModule];
 
 beforeAll(async () => {
-  h = await startApp({ modules: allModules, config: { JOBS_IN_API: 'true', JOBS_CRON: 'false', JOBS_POLL_INTERVAL_MS: '200' } });
+  h = await startApp({ modules: allModules, config: { JOBS_IN_API: 'true', JOBS_CRON: 'false', JOBS_POLL_INTERVAL_MS: '200', JOBS_TASKS: only } });
   [a, b] = await Promise.all([createTenant(h, 'ja'), createTenant(h, 'jb')]);
 });
 afterAll(() => h?.close());
@@ -186,7 +188,7 @@ const fanoutsLeft = async () =>
 
 describe('draining', () => {
   it('stop waits for the running job', async () => {
-    const other = await startApp({ modules: allModules, config: { JOBS_IN_API: 'true', JOBS_CRON: 'false', JOBS_POLL_INTERVAL_MS: '200' } });
+    const other = await startApp({ modules: allModules, config: { JOBS_IN_API: 'true', JOBS_CRON: 'false', JOBS_POLL_INTERVAL_MS: '200', JOBS_TASKS: only } });
     await jobs().enqueue(h.db, a.tenant.id, `test${run}.slow`, {});
     await until(() => started.length > 0);
     await Promise.all([h.close(), other.close()]);

@@ -19,7 +19,14 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   /** Schedule the platform crons from this worker (every worker may: graphile de-duplicates them). */
   cron: boolean;
+  /** Task names or `prefix.*` patterns this worker runs (dedicated media or email workers); empty: all. */
+  only?: readonly string[];
 }
+
+export const parseTaskFilter = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+const selected = (name: string, only: readonly string[] | undefined) =>
+  !only || only.length === 0 || only.some((p) => (p.endsWith('.*') ? name.startsWith(p.slice(0, -1)) : name === p));
 
 export interface JobWorker {
   isRunning(): boolean;
@@ -57,7 +64,7 @@ function wrap(def: TaskDef, platform: Platform, log: FastifyBaseLogger): TaskLis
 
 export async function startWorker(platform: Platform, pool: pg.Pool, log: FastifyBaseLogger, opts: WorkerOptions): Promise<JobWorker> {
   const taskList: TaskList = {};
-  for (const def of platform.jobs.tasks.all()) taskList[def.name] = wrap(def, platform, log);
+  for (const def of platform.jobs.tasks.all()) if (selected(def.name, opts.only)) taskList[def.name] = wrap(def, platform, log);
   // Its own small pool: a busy worker must not starve the API of connections
   // (one LISTEN connection plus one per concurrent job).
   const workerPool = new pg.Pool({ ...pool.options, max: opts.concurrency + 2 });
@@ -72,12 +79,13 @@ export async function startWorker(platform: Platform, pool: pg.Pool, log: Fastif
     pollInterval: opts.pollIntervalMs,
     noHandleSignals: true,
     logger: graphileLogger(log),
-    parsedCronItems: opts.cron ? parseCronItems(cronItems) : [],
+    parsedCronItems: opts.cron ? parseCronItems(cronItems.filter((c) => taskList[c.task])) : [],
   });
   runner.promise.catch((error: unknown) => {
     running = false;
     log.error({ err: error }, 'job worker stopped on an error');
   });
+  const stopMail = () => platform.mail.transport().close();
   return {
     isRunning: () => running,
     async stop() {
@@ -85,6 +93,7 @@ export async function startWorker(platform: Platform, pool: pg.Pool, log: Fastif
       running = false;
       await runner.stop();
       await workerPool.end();
+      stopMail();
     },
   };
 }
