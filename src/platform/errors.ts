@@ -26,6 +26,8 @@ export const errorCatalogue = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   contact_email_taken: { status: 409, title: 'A contact with this email already exists' },
+  company_domain_taken: { status: 409, title: 'A company with this domain already exists' },
+  stage_in_use: { status: 409, title: 'Deals are still in this stage' },
   tenant_slug_taken: { status: 409, title: 'A tenant with this slug already exists' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },

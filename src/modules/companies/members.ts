@@ -1,0 +1,12 @@
+// Owners and assignees of CRM records must be members of the same tenant.
+import type { RequestContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import { accountIsMember } from '../identity/repository.ts';
+
+export async function assertMember(db: Db, ctx: RequestContext, accountId: string | null | undefined, pointer: string): Promise<void> {
+  if (!accountId) return;
+  if (!(await accountIsMember(db, ctx.tenant.id, accountId))) {
+    throw new AppError('invalid_reference', 'The account must be a member of this tenant', { errors: [{ in: 'body', pointer, detail: 'not a member of this tenant' }] });
+  }
+}

@@ -1,0 +1,159 @@
+// Business rules for companies. Every function takes the request context
+// first; `ctx.db` is scoped to the tenant's schema.
+import { v7 as uuidv7 } from 'uuid';
+import type { RequestContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
+import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
+import { diff, recordChange } from './changes.ts';
+import { normaliseDomain } from './domain.ts';
+import { assertMember } from './members.ts';
+import * as repo from './repository.ts';
+import type { CompaniesTables, Company } from './tables.ts';
+
+export interface CompanyInput {
+  name: string;
+  domain?: string | null;
+  industry?: string | null;
+  employees?: number | null;
+  address?: string | null;
+  ownerId?: string | null;
+}
+
+export interface CompanyListQuery {
+  limit: number;
+  cursor?: string;
+  sort: string;
+  domain?: string;
+  ownerId?: string;
+  industry?: string;
+  q?: string;
+  deleted: boolean;
+}
+
+const companiesDb = (db: RequestContext['db']): repo.CompaniesDb => db.withTables<CompaniesTables>();
+const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
+
+function domainOf(input: string | null | undefined): string | null | undefined {
+  if (input === undefined || input === null) return input;
+  if (!input.trim()) return null;
+  const d = normaliseDomain(input);
+  if (!d) throw new AppError('validation_failed', `"${input}" is not a domain name`, { errors: [{ in: 'body', pointer: '/domain', detail: 'not a domain name' }] });
+  return d;
+}
+
+function domainTaken(error: unknown, domain: string | null | undefined): never {
+  if (isUniqueViolation(error, 'companies_domain_live_unique')) {
+    throw new AppError('company_domain_taken', `A company with the domain ${domain ?? ''} already exists in this tenant`, {
+      errors: [{ in: 'body', pointer: '/domain', detail: 'already used by another company' }],
+      cause: error,
+    });
+  }
+  throw error;
+}
+
+export function createCompaniesService(deps: { db: Db }) {
+  return {
+    async create(ctx: RequestContext, input: CompanyInput): Promise<Company> {
+      const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
+      await assertMember(deps.db, ctx, ownerId, '/ownerId');
+      const domain = domainOf(input.domain) ?? null;
+      const now = new Date();
+      try {
+        return await ctx.db.transaction().execute(async (trx) => {
+          const company = await repo.insertCompany(companiesDb(trx), {
+            id: uuidv7(),
+            name: input.name.trim(),
+            domain,
+            industry: clean(input.industry) ?? null,
+            employees: input.employees ?? null,
+            address: clean(input.address) ?? null,
+            ownerId,
+            createdBy: ctx.actor.accountId,
+            updatedBy: ctx.actor.accountId,
+            createdAt: now,
+            updatedAt: now,
+            deletedAt: null,
+          });
+          await recordChange(trx, { recordType: 'company', recordId: company.id, action: 'created', by: ctx.actor.accountId, at: now });
+          return company;
+        });
+      } catch (error) {
+        return domainTaken(error, domain);
+      }
+    },
+
+    async get(ctx: RequestContext, id: string): Promise<Company> {
+      const company = await repo.findCompany(companiesDb(ctx.db), id);
+      if (!company) throw new AppError('not_found', 'No such company');
+      return company;
+    },
+
+    async list(ctx: RequestContext, query: CompanyListQuery) {
+      const sort = parseSort(query.sort, repo.SORT_FIELDS);
+      const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
+      const domain = query.domain === undefined ? undefined : (normaliseDomain(query.domain) ?? query.domain.trim().toLowerCase());
+      const rows = await repo.listCompanies(
+        companiesDb(ctx.db),
+        { domain, ownerId: query.ownerId, industry: query.industry?.trim() || undefined, q: query.q?.trim() || undefined, deleted: query.deleted },
+        sort,
+        query.limit + 1,
+        after,
+      );
+      return toPage(rows, query.limit, sort);
+    },
+
+    async update(ctx: RequestContext, id: string, patch: Partial<CompanyInput>): Promise<Company> {
+      await assertMember(deps.db, ctx, patch.ownerId, '/ownerId');
+      const domain = domainOf(patch.domain);
+      const changes = {
+        ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+        ...(domain !== undefined ? { domain } : {}),
+        ...(patch.industry !== undefined ? { industry: clean(patch.industry) } : {}),
+        ...(patch.employees !== undefined ? { employees: patch.employees } : {}),
+        ...(patch.address !== undefined ? { address: clean(patch.address) } : {}),
+        ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
+      };
+      try {
+        return await ctx.db.transaction().execute(async (trx) => {
+          const db = companiesDb(trx);
+          const before = await repo.findCompanyForUpdate(db, id);
+          if (!before) throw new AppError('not_found', 'No such company');
+          const now = new Date();
+          const updated = (await repo.updateCompany(db, id, { ...changes, updatedBy: ctx.actor.accountId, updatedAt: now }))!;
+          const changed = diff(before, changes);
+          if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'company', recordId: id, action: 'updated', changes: changed, by: ctx.actor.accountId, at: now });
+          return updated;
+        });
+      } catch (error) {
+        return domainTaken(error, domain);
+      }
+    },
+
+    async remove(ctx: RequestContext, id: string): Promise<void> {
+      await ctx.db.transaction().execute(async (trx) => {
+        const now = new Date();
+        const deleted = await repo.setCompanyDeleted(companiesDb(trx), id, true, ctx.actor.accountId, now);
+        if (!deleted) throw new AppError('not_found', 'No such company');
+        await recordChange(trx, { recordType: 'company', recordId: id, action: 'deleted', by: ctx.actor.accountId, at: now });
+      });
+    },
+
+    /** Brings a soft-deleted company back; refused while a live company holds its domain. */
+    async restore(ctx: RequestContext, id: string): Promise<Company> {
+      try {
+        return await ctx.db.transaction().execute(async (trx) => {
+          const now = new Date();
+          const restored = await repo.setCompanyDeleted(companiesDb(trx), id, false, ctx.actor.accountId, now);
+          if (!restored) throw new AppError('not_found', 'No deleted company with this id');
+          await recordChange(trx, { recordType: 'company', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
+          return restored;
+        });
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        return domainTaken(error, undefined);
+      }
+    },
+  };
+}

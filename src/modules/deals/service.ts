@@ -1,0 +1,186 @@
+// Business rules for deals. A deal always sits in a stage of its pipeline;
+// every stage change (including the first) is a row in deal_stage_history,
+// written in the same transaction as the change.
+import { v7 as uuidv7 } from 'uuid';
+import type { RequestContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import { diff, recordChange } from '../companies/changes.ts';
+import { assertMember } from '../companies/members.ts';
+import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
+import * as repo from './repository.ts';
+import type { Deal, DealsTables, Stage, StageKind } from './tables.ts';
+
+export interface DealInput {
+  name: string;
+  amount?: string | null;
+  currency?: string | null;
+  closeDate?: string | null;
+  pipelineId?: string;
+  stageId?: string;
+  companyId?: string | null;
+  ownerId?: string | null;
+  contactIds?: string[];
+}
+
+export interface DealListQuery extends Omit<repo.DealFilter, 'ids'> {
+  limit: number;
+  cursor?: string;
+  sort: string;
+  deleted: boolean;
+}
+
+const dealsDb = (db: RequestContext['db']): repo.DealsDb => db.withTables<DealsTables>();
+const bad = (pointer: string, detail: string, message = detail) => new AppError('validation_failed', message, { errors: [{ in: 'body', pointer, detail }] });
+const unknownRef = (pointer: string, what: string) => new AppError('invalid_reference', `No such ${what} in this tenant`, { errors: [{ in: 'body', pointer, detail: `unknown ${what}` }] });
+
+/** Calendar dates must exist (2026-02-30 passes the pattern, not this). */
+function checkDate(value: string | null | undefined, pointer: string): void {
+  if (!value) return;
+  const d = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) throw bad(pointer, 'not a calendar date');
+}
+
+async function resolveStage(db: repo.DealsDb, pipelineId: string | undefined, stageId: string | undefined): Promise<Stage> {
+  if (stageId) {
+    const stage = await repo.findStage(db, stageId);
+    if (!stage || !(await repo.findPipeline(db, stage.pipelineId))) throw unknownRef('/stageId', 'stage');
+    if (pipelineId && stage.pipelineId !== pipelineId) throw new AppError('invalid_reference', 'The stage belongs to another pipeline', { errors: [{ in: 'body', pointer: '/stageId', detail: 'not a stage of the pipeline' }] });
+    return stage;
+  }
+  const pipeline = pipelineId ? await repo.findPipeline(db, pipelineId) : await repo.findDefaultPipeline(db);
+  if (!pipeline) throw unknownRef('/pipelineId', 'pipeline');
+  const [first] = await repo.stagesOf(db, [pipeline.id]);
+  if (!first) throw unknownRef('/pipelineId', 'pipeline with stages');
+  return first;
+}
+
+export function createDealsService(deps: { db: Db }) {
+  const checkRefs = async (ctx: RequestContext, db: repo.DealsDb, input: Partial<DealInput>) => {
+    await assertMember(deps.db, ctx, input.ownerId, '/ownerId');
+    if (input.companyId && !(await repo.liveCompanyExists(db, input.companyId))) throw unknownRef('/companyId', 'company');
+    if (input.contactIds) {
+      const found = new Set(await repo.liveContactIds(db, input.contactIds));
+      const i = input.contactIds.findIndex((id) => !found.has(id));
+      if (i >= 0) throw unknownRef(`/contactIds/${i}`, 'contact');
+    }
+    checkDate(input.closeDate, '/closeDate');
+  };
+
+  const get = async (ctx: RequestContext, id: string): Promise<Deal> => {
+    const deal = await repo.findDeal(dealsDb(ctx.db), id);
+    if (!deal) throw new AppError('not_found', 'No such deal');
+    return deal;
+  };
+
+  return {
+    get,
+
+    async create(ctx: RequestContext, input: DealInput): Promise<Deal> {
+      if (input.amount != null && !input.currency) throw bad('/currency', 'required with an amount');
+      const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
+      const id = uuidv7();
+      await ctx.db.transaction().execute(async (trx) => {
+        const db = dealsDb(trx);
+        await checkRefs(ctx, db, { ...input, ownerId });
+        const stage = await resolveStage(db, input.pipelineId, input.stageId);
+        const now = new Date();
+        const by = ctx.actor.accountId;
+        await repo.insertDeal(db, {
+          id,
+          name: input.name.trim(),
+          amount: input.amount ?? null,
+          currency: input.currency ?? null,
+          closeDate: input.closeDate ?? null,
+          pipelineId: stage.pipelineId,
+          stageId: stage.id,
+          stageChangedAt: now,
+          companyId: input.companyId ?? null,
+          ownerId,
+          createdBy: by,
+          updatedBy: by,
+          createdAt: now,
+          updatedAt: now,
+          deletedAt: null,
+        });
+        const contactIds = [...new Set(input.contactIds ?? [])];
+        await repo.setDealContacts(db, id, contactIds);
+        await repo.insertStageChange(db, { id: uuidv7(), dealId: id, fromStageId: null, toStageId: stage.id, changedAt: now, changedBy: by });
+        await recordChange(trx, { recordType: 'deal', recordId: id, action: 'created', by, at: now });
+      });
+      return get(ctx, id);
+    },
+
+    async list(ctx: RequestContext, query: DealListQuery) {
+      const sort = parseSort(query.sort, repo.DEAL_SORT_FIELDS);
+      const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
+      const { limit: _l, cursor: _c, sort: _s, ...filter } = query;
+      const rows = await repo.listDeals(dealsDb(ctx.db), { ...filter, q: filter.q?.trim() || undefined }, sort, query.limit + 1, after);
+      return toPage(rows, query.limit, sort);
+    },
+
+    async update(ctx: RequestContext, id: string, patch: Partial<DealInput>): Promise<Deal> {
+      await ctx.db.transaction().execute(async (trx) => {
+        const db = dealsDb(trx);
+        const before = await repo.findDeal(db, id, { forUpdate: true });
+        if (!before) throw new AppError('not_found', 'No such deal');
+        await checkRefs(ctx, db, patch);
+        const amount = patch.amount === undefined ? before.amount : patch.amount;
+        const currency = patch.currency === undefined ? before.currency : patch.currency;
+        if (amount !== null && !currency) throw bad('/currency', 'required with an amount');
+        const now = new Date();
+        const by = ctx.actor.accountId;
+        let stage: Stage | undefined;
+        if (patch.stageId !== undefined || (patch.pipelineId !== undefined && patch.pipelineId !== before.pipelineId)) {
+          stage = await resolveStage(db, patch.pipelineId ?? (patch.stageId ? undefined : before.pipelineId), patch.stageId);
+        }
+        const changes = {
+          ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+          ...(patch.amount !== undefined ? { amount: patch.amount } : {}),
+          ...(patch.currency !== undefined ? { currency: patch.currency } : {}),
+          ...(patch.closeDate !== undefined ? { closeDate: patch.closeDate } : {}),
+          ...(patch.companyId !== undefined ? { companyId: patch.companyId } : {}),
+          ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
+          ...(stage && stage.id !== before.stageId ? { pipelineId: stage.pipelineId, stageId: stage.id, stageChangedAt: now } : {}),
+        };
+        await repo.updateDeal(db, id, { ...changes, updatedBy: by, updatedAt: now });
+        const changed: Record<string, [unknown, unknown]> = diff(before, changes, ['updatedAt', 'updatedBy', 'stageChangedAt']);
+        if (patch.contactIds) {
+          const next = [...new Set(patch.contactIds)].sort();
+          await repo.setDealContacts(db, id, next);
+          if (JSON.stringify(next) !== JSON.stringify(before.contactIds)) changed.contactIds = [before.contactIds, next];
+        }
+        if (stage && stage.id !== before.stageId) {
+          await repo.insertStageChange(db, { id: uuidv7(), dealId: id, fromStageId: before.stageId, toStageId: stage.id, changedAt: now, changedBy: by });
+        }
+        if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'deal', recordId: id, action: 'updated', changes: changed, by, at: now });
+      });
+      return get(ctx, id);
+    },
+
+    async remove(ctx: RequestContext, id: string): Promise<void> {
+      await ctx.db.transaction().execute(async (trx) => {
+        const now = new Date();
+        if (!(await repo.setDealDeleted(dealsDb(trx), id, true, ctx.actor.accountId, now))) throw new AppError('not_found', 'No such deal');
+        await recordChange(trx, { recordType: 'deal', recordId: id, action: 'deleted', by: ctx.actor.accountId, at: now });
+      });
+    },
+
+    async restore(ctx: RequestContext, id: string): Promise<Deal> {
+      await ctx.db.transaction().execute(async (trx) => {
+        const now = new Date();
+        if (!(await repo.setDealDeleted(dealsDb(trx), id, false, ctx.actor.accountId, now))) throw new AppError('not_found', 'No deleted deal with this id');
+        await recordChange(trx, { recordType: 'deal', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
+      });
+      return get(ctx, id);
+    },
+
+    async stageHistory(ctx: RequestContext, id: string) {
+      const db = dealsDb(ctx.db);
+      if (!(await repo.findDeal(db, id))) throw new AppError('not_found', 'No such deal');
+      return { data: (await repo.stageHistory(db, id)).map((h) => ({ ...h, changedAt: h.changedAt.toISOString() })) };
+    },
+  };
+}
+
+export type { StageKind };
