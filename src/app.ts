@@ -62,7 +62,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const tokens = await createTokenService(db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+  const tokens = await createTokenService(db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, rotateAfterDays: config.SIGNING_KEY_ROTATE_DAYS });
   const platform: Platform = { config, db, tokens, ...platformFor(config, db, modules) };
   app.decorate('platform', platform);
 

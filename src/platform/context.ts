@@ -16,6 +16,8 @@ export interface Actor {
   accountId: string;
   role: Role;
   permissions: ReadonlySet<string>;
+  /** The login session of the access token (absent for tokens without one). */
+  sessionId?: string;
 }
 
 /**

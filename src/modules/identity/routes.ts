@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { ctxOf, publicCtxOf } from '../../platform/http/access-guard.ts';
-import { problemResponses, Uuid } from '../../platform/http/schemas.ts';
+import { IdParams, problemResponses, Uuid } from '../../platform/http/schemas.ts';
+import { createSessionStore } from '../../platform/auth/sessions.ts';
+import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
 
 const LoginBody = Type.Object(
@@ -17,6 +19,26 @@ const TokenResponse = Type.Object({
   accessToken: Type.String(),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires' }),
+  refreshToken: Type.String({ description: 'Single use: trade it at POST /v1/auth/refresh for a new pair' }),
+  sessionId: Uuid,
+});
+
+const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+const Session = Type.Object({
+  id: Uuid,
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  current: Type.Boolean({ description: 'The session of the access token making this request' }),
+});
+
+const Revoked = Type.Object({ revoked: Type.Integer({ description: 'Sessions ended' }) });
+
+const Jwks = Type.Object({
+  keys: Type.Array(Type.Object({ kid: Type.Optional(Type.String()), kty: Type.String(), crv: Type.Optional(Type.String()), x: Type.Optional(Type.String()), alg: Type.Optional(Type.String()), use: Type.Optional(Type.String()) })),
 });
 
 const Me = Type.Object({
@@ -27,7 +49,14 @@ const Me = Type.Object({
 });
 
 export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
-  const identity = createIdentityService(platform);
+  const { config, directory } = platform;
+  const sessions = createSessionStore(platform.db, {
+    idleSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
+    absoluteSeconds: config.SESSION_MAX_LIFETIME_SECONDS,
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+  });
+  const identity = createIdentityService({ ...platform, sessions, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`) });
+  const sessionTags = ['auth'];
 
   app.post(
     '/v1/auth/login',
@@ -41,7 +70,92 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
         response: { 200: TokenResponse, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => identity.login(publicCtxOf(request), request.body),
+    async (request) => identity.login(publicCtxOf(request), request.body, { ip: request.ip, userAgent: request.headers['user-agent'] }),
+  );
+
+  app.post(
+    '/v1/auth/refresh',
+    {
+      config: { public: true },
+      schema: {
+        tags: sessionTags,
+        summary: 'Trade a refresh token for a new access + refresh token pair',
+        description:
+          'Each refresh token works once. Presenting a used token again after the grace window (REFRESH_REUSE_GRACE_SECONDS) ends the whole session: someone else holds a copy. The tenant is the one of the session; an `X-Tenant` header naming another tenant is refused.',
+        body: RefreshBody,
+        response: { 200: TokenResponse, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const header = request.headers['x-tenant'];
+      return identity.refresh(request.body.refreshToken, async (tenantId, accountId) => {
+        const tenant = await directory.byId(tenantId);
+        if (!tenant) throw new AppError('invalid_refresh_token');
+        if (typeof header === 'string' && header.trim() && header.trim().toLowerCase() !== tenant.slug) throw new AppError('tenant_mismatch', 'The refresh token belongs to another tenant');
+        if (tenant.status === 'suspended') throw new AppError('tenant_suspended');
+        if (!(await directory.roleOf(tenantId, accountId))) throw new AppError('invalid_refresh_token', 'The account is no longer an active member of this tenant');
+      });
+    },
+  );
+
+  app.post(
+    '/v1/auth/logout',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: { tags: sessionTags, summary: 'End the session of this access token (its refresh token stops working)', response: { 204: Type.Null(), ...problemResponses(401, 403) } },
+    },
+    async (request, reply) => {
+      await identity.logout(ctxOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/auth/logout-all',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: { tags: sessionTags, summary: 'End every session of your account, in every tenant', response: { 200: Revoked, ...problemResponses(401, 403) } },
+    },
+    async (request) => identity.logoutAll(ctxOf(request)),
+  );
+
+  app.get(
+    '/v1/auth/sessions',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: { tags: sessionTags, summary: 'Your live sessions in this tenant', response: { 200: Type.Object({ items: Type.Array(Session) }), ...problemResponses(401, 403) } },
+    },
+    async (request) => identity.listSessions(ctxOf(request)),
+  );
+
+  app.delete(
+    '/v1/auth/sessions/:id',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: { tags: sessionTags, summary: 'End one of your sessions', params: IdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404) } },
+    },
+    async (request, reply) => {
+      await identity.revokeSession(ctxOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/auth/sessions/revoke-others',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: { tags: sessionTags, summary: 'End all your sessions in this tenant except the current one', response: { 200: Revoked, ...problemResponses(401, 403) } },
+    },
+    async (request) => identity.revokeOtherSessions(ctxOf(request)),
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: { public: true },
+      schema: { tags: sessionTags, summary: 'Public keys that verify access tokens (JWKS)', response: { 200: Jwks } },
+    },
+    async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(await platform.tokens.jwks()),
   );
 
   app.get(

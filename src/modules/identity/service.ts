@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
 import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
+import type { SessionStore } from '../../platform/auth/sessions.ts';
 import { hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
 import { AppError } from '../../platform/errors.ts';
 import * as repo from './repository.ts';
@@ -9,21 +10,83 @@ import * as repo from './repository.ts';
 export interface IdentityDeps {
   db: Kysely<PublicDatabase>;
   tokens: TokenService;
+  sessions: SessionStore;
+  /** Where security events go until the audit trail records them. */
+  securityLog: (event: string, data: Record<string, unknown>) => void;
 }
 
-export function createIdentityService({ db, tokens }: IdentityDeps) {
+/** Where a request comes from, recorded on its session. */
+export interface ClientInfo {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export function createIdentityService({ db, tokens, sessions, securityLog }: IdentityDeps) {
+  const pair = async (session: { accountId: string; tenantId: string; sessionId: string }, refreshToken: string) => ({
+    ...(await tokens.issue(session)),
+    refreshToken,
+    sessionId: session.sessionId,
+  });
+
   return {
     /**
      * Email + password login into the request's tenant. Unknown email, wrong
      * password, disabled account and "not a member of this tenant" all get
      * the same answer, after the same amount of hashing work.
      */
-    async login(ctx: PublicContext, input: { email: string; password: string }) {
+    async login(ctx: PublicContext, input: { email: string; password: string }, client: ClientInfo = {}) {
       const account = await repo.findAccountByEmail(db, input.email.trim());
       const passwordOk = await verifyPassword(account?.passwordHash, input.password);
       const membership = account && passwordOk ? await repo.findMembership(db, ctx.tenant.id, account.id) : undefined;
       if (!account || !passwordOk || account.status !== 'active' || !membership) throw new AppError('invalid_credentials');
-      return tokens.issue({ accountId: account.id, tenantId: ctx.tenant.id });
+      const started = await sessions.start({ accountId: account.id, tenantId: ctx.tenant.id, ...client });
+      return pair({ accountId: account.id, tenantId: ctx.tenant.id, sessionId: started.sessionId }, started.refreshToken);
+    },
+
+    /**
+     * Trades a refresh token for a new pair. `checkTenant` validates the
+     * session's tenant (usable, and the one the request names) and that the
+     * account is still an active member before anything is issued.
+     */
+    async refresh(refreshToken: string, checkTenant: (tenantId: string, accountId: string) => Promise<void>) {
+      const outcome = await sessions.refresh(refreshToken);
+      if (outcome.kind === 'reuse') {
+        securityLog('refresh_token_reuse', { ...outcome.session });
+        throw new AppError('invalid_refresh_token');
+      }
+      if (outcome.kind === 'invalid') throw new AppError('invalid_refresh_token', outcome.reason === 'expired' ? 'The session has expired; log in again' : undefined);
+      await checkTenant(outcome.session.tenantId, outcome.session.accountId);
+      return pair(outcome.session, outcome.refreshToken);
+    },
+
+    async logout(ctx: RequestContext) {
+      if (ctx.actor.sessionId) await sessions.revoke(ctx.actor.sessionId, 'logout');
+    },
+
+    /** Ends every session of the caller's account, in every tenant. */
+    async logoutAll(ctx: RequestContext) {
+      return { revoked: await sessions.revokeAll(ctx.actor.accountId, 'logout_all') };
+    },
+
+    async listSessions(ctx: RequestContext) {
+      const rows = await sessions.list(ctx.actor.accountId, ctx.tenant.id);
+      return {
+        items: rows.map((r) => ({
+          ...r,
+          createdAt: r.createdAt.toISOString(),
+          lastUsedAt: r.lastUsedAt.toISOString(),
+          expiresAt: r.expiresAt.toISOString(),
+          current: r.id === ctx.actor.sessionId,
+        })),
+      };
+    },
+
+    async revokeSession(ctx: RequestContext, sessionId: string) {
+      if (!(await sessions.revokeOwn(ctx.actor.accountId, ctx.tenant.id, sessionId, 'revoked_by_user'))) throw new AppError('not_found', 'No such session');
+    },
+
+    async revokeOtherSessions(ctx: RequestContext) {
+      return { revoked: await sessions.revokeAll(ctx.actor.accountId, 'revoked_by_user', { tenantId: ctx.tenant.id, ...(ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {}) }) };
     },
 
     async me(ctx: RequestContext) {

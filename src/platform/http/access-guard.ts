@@ -128,7 +128,7 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     request.plinth.ctx = {
       requestId: request.id,
       tenant: tenantRef(tenant),
-      actor: { accountId: claims.accountId, role, permissions },
+      actor: { accountId: claims.accountId, role, permissions, ...(claims.sessionId ? { sessionId: claims.sessionId } : {}) },
       db: scopeToTenant(deps.db, tenant.schemaName),
     };
   });
