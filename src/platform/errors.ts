@@ -14,6 +14,7 @@ export const errorCatalogue = {
   unauthenticated: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'The access token is not valid' },
   invalid_credentials: { status: 401, title: 'Email or password is wrong' },
+  invalid_refresh_token: { status: 401, title: 'The refresh token is not valid; log in again' },
   // 403
   permission_denied: { status: 403, title: 'You do not have the permission this needs' },
   tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
