@@ -4,10 +4,12 @@ import { Migrator, type Migration } from 'kysely';
 import type { Db } from './database.ts';
 import * as core from './migrations/20261123000000_platform_core.ts';
 import * as identitySessions from './migrations/20261123030000_identity_sessions.ts';
+import * as tenantFleet from './migrations/20261123060000_tenant_fleet.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
   '20261123030000_identity_sessions': identitySessions,
+  '20261123060000_tenant_fleet': tenantFleet,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {

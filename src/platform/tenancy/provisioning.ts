@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import { assertSlug, schemaNameFor } from './schema-name.ts';
 import { migrateTenantSchema, type TenantMigrationSet } from './tenant-migrations.ts';
+import { claimSpare } from './spares.ts';
 
 export interface ProvisionInput {
   slug: string;
@@ -16,8 +17,9 @@ export interface ProvisionInput {
 export type AfterProvision = (trx: Transaction<PublicDatabase>, tenant: Tenant) => Promise<void>;
 
 /**
- * Creates a tenant: registry row, schema, every tenant migration, and the
- * caller's follow-up work, in one transaction. Either all of it exists
+ * Creates a tenant: registry row, schema (a claimed spare from the pool, or
+ * created and migrated now), and the caller's follow-up work, in one
+ * transaction. Either all of it exists
  * afterwards or none of it does, and no reader sees a half-created tenant.
  */
 export async function provisionTenant(db: Db, migrations: TenantMigrationSet, input: ProvisionInput, after?: AfterProvision): Promise<Tenant> {
@@ -29,15 +31,17 @@ export async function provisionTenant(db: Db, migrations: TenantMigrationSet, in
   const existing = await db.selectFrom('tenants').select('id').where('slug', '=', slug).executeTakeFirst();
   if (existing) throw new AppError('tenant_slug_taken', `The slug "${slug}" is taken`);
 
-  const id = uuidv7();
   try {
     return await db.transaction().execute(async (trx) => {
+      // A ready spare schema when the pool has one (no DDL on this path), else the full path.
+      const spare = await claimSpare(trx, migrations);
+      const id = spare?.tenantId ?? uuidv7();
       const tenant = await trx
         .insertInto('tenants')
-        .values({ id, slug, displayName, schemaName: schemaNameFor(id), status: 'active', schemaVersion: null })
+        .values({ id, slug, displayName, schemaName: spare?.schemaName ?? schemaNameFor(id), status: 'active', schemaVersion: spare ? migrations.latest : null })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await migrateTenantSchema(trx, tenant.schemaName, migrations);
+      if (!spare) await migrateTenantSchema(trx, tenant.schemaName, migrations);
       const current = { ...tenant, schemaVersion: migrations.latest };
       if (after) await after(trx, current);
       return current;

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli/program.ts';
+import { startApp, uniqueSlug, type Harness } from '../helpers.ts';
+import { plinth } from './cli.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startApp();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const commandPaths = (cmd: Command, prefix: string[] = []): string[][] =>
+  cmd.commands.flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]);
+
+describe('plinth CLI', () => {
+  it('answers --help on every command with exit 0', { timeout: 120_000 }, async () => {
+    const paths = commandPaths(buildProgram());
+    expect(paths.length).toBeGreaterThan(10);
+    // Two at a time: the machine has two cores.
+    const all = [[], ...paths];
+    const runs = [];
+    for (let i = 0; i < all.length; i += 2) runs.push(...(await Promise.all(all.slice(i, i + 2).map((p) => plinth([...p, '--help'])))));
+    for (const [i, run] of runs.entries()) {
+      expect(run.code, `${[[], ...paths][i]!.join(' ')} --help`).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: plinth/);
+    }
+  });
+
+  it('exits 2 on an unknown command or a missing option', async () => {
+    const unknown = await plinth(['tenants', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const missing = await plinth(['tenants', 'create', uniqueSlug()]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--name');
+  });
+
+  it('creates, lists, shows, suspends, resumes, renames, exports and deletes a tenant', { timeout: 120_000 }, async () => {
+    const slug = uniqueSlug('cli');
+    const created = await plinth(['tenants', 'create', slug, '--name', 'CLI Co', '--owner-email', `owner@${slug}.example`, '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { tenant, owner } = created.json();
+    expect(tenant).toMatchObject({ slug, displayName: 'CLI Co', status: 'active' });
+    expect(owner.password).toMatch(/^[\w-]{20}$/);
+
+    // The printed password logs in through the API.
+    const login = await h.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'x-tenant': slug }, payload: { email: `owner@${slug}.example`, password: owner.password } });
+    expect(login.statusCode).toBe(200);
+
+    const taken = await plinth(['tenants', 'create', slug, '--name', 'Again', '--owner-email', `x@${slug}.example`, '--json']);
+    expect(taken.code).toBe(1);
+    expect(JSON.parse(taken.stderr).error.code).toBe('tenant_slug_taken');
+
+    const list = await plinth(['tenants', 'list', '--json', '--limit', '1000']);
+    const listed = list.json().tenants.find((t: { slug: string }) => t.slug === slug);
+    expect(listed).toMatchObject({ status: 'active', schemaVersion: h.app.platform.migrations.latest });
+    expect(listed.sizeBytes).toBeGreaterThan(0);
+
+    const shown = (await plinth(['tenants', 'show', slug, '--json'])).json();
+    expect(shown).toMatchObject({ slug, members: 1 });
+    expect(shown.tables).toBeGreaterThan(1);
+
+    expect((await plinth(['tenants', 'suspend', slug])).code).toBe(0);
+    const refused = await h.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'x-tenant': slug }, payload: { email: `owner@${slug}.example`, password: owner.password } });
+    expect(refused.statusCode).toBe(403);
+    expect((await plinth(['tenants', 'resume', slug])).code).toBe(0);
+
+    const renamed = slug.replace('cli-', 'ren-');
+    const rename = await plinth(['tenants', 'rename', slug, '--slug', renamed, '--name', 'Renamed Co', '--json']);
+    expect(rename.code, rename.stderr).toBe(0);
+    expect(rename.json()).toMatchObject({ slug: renamed, displayName: 'Renamed Co', schemaName: tenant.schemaName });
+    expect((await plinth(['tenants', 'show', slug])).code).toBe(1);
+
+    const badSlug = await plinth(['tenants', 'rename', renamed, '--slug', 'Not A Slug']);
+    expect(badSlug.code).toBe(2);
+
+    const refusedDelete = await plinth(['tenants', 'delete', renamed]);
+    expect(refusedDelete.code).toBe(2);
+    expect(refusedDelete.stderr).toContain('--yes');
+
+    const out = join(mkdtempSync(join(tmpdir(), 'plinth-export-')), 'export.json');
+    const deleted = await plinth(['tenants', 'delete', renamed, '--yes', '--out', out, '--json']);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.json().droppedTables).toBe(shown.tables);
+    expect(existsSync(out)).toBe(true);
+    const exported = JSON.parse(readFileSync(out, 'utf8'));
+    expect(exported.tenant.slug).toBe(renamed);
+    expect(exported.members).toHaveLength(1);
+    expect(Object.keys(exported.tables).length).toBe(shown.tables - 1);
+
+    const schemas = await sql<{ n: number }>`select count(*)::int as n from pg_namespace where nspname = ${tenant.schemaName}`.execute(h.db);
+    expect(schemas.rows[0]!.n).toBe(0);
+    expect(await h.db.selectFrom('tenants').select('id').where('id', '=', tenant.id).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('reports errors as JSON with --json and a non-zero exit', async () => {
+    const run = await plinth(['tenants', 'show', 'no-such-tenant-here', '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stderr)).toEqual({ error: { code: 'tenant_not_found', message: 'No tenant "no-such-tenant-here"' } });
+  });
+
+  it('creates a platform admin and lists permissions', async () => {
+    const email = `${uniqueSlug('admin')}@platform.example`;
+    const run = await plinth(['users', 'create-admin', email, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toMatchObject({ email, created: true });
+    expect(run.json().password).toMatch(/^[\w-]{20}$/);
+    const again = await plinth(['users', 'create-admin', email, '--json']);
+    expect(again.json()).toMatchObject({ created: false, password: null });
+
+    const perms = await plinth(['permissions', 'list', '--json']);
+    expect(perms.json()).toContainEqual(expect.objectContaining({ key: 'crm.contacts.read', roles: ['owner', 'admin', 'member', 'viewer'] }));
+  });
+});
