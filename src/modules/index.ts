@@ -5,10 +5,14 @@ import { identityModule } from './identity/index.ts';
 import { contactsModule } from './contacts/index.ts';
 import { companiesModule } from './companies/index.ts';
 import { dealsModule } from './deals/index.ts';
+import { activitiesModule } from './activities/index.ts';
+import { crmReportsModule } from './crm-reports/index.ts';
+import { companiesModule } from './companies/index.ts';
+import { dealsModule } from './deals/index.ts';
 import { crmReportsModule } from './crm-reports/index.ts';
 import { companiesModule } from './companies/index.ts';
 import { dealsModule } from './deals/index.ts';
 import { jobsModule } from '../platform/jobs/index.ts';
 import { emailModule } from '../platform/email/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, crmReportsModule, companiesModule, dealsModule, jobsModule, emailModule];
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, crmReportsModule, companiesModule, dealsModule, crmReportsModule, companiesModule, dealsModule, jobsModule, emailModule];
