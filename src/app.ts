@@ -24,6 +24,7 @@ import { installJobSchema } from './platform/jobs/schema.ts';
 import { parseTaskFilter, startWorker, type JobWorker } from './platform/jobs/worker.ts';
 import { createMail } from './platform/email/mail.ts';
 import { Problem } from './platform/http/schemas.ts';
+import { createFileStorage } from './platform/files/index.ts';
 import type { Platform, PlinthModule } from './platform/module.ts';
 import { modules as defaultModules } from './modules/index.ts';
 import { version } from './version.ts';
@@ -48,6 +49,7 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
     jobs,
     mail: createMail(config, jobs),
   };
+    storage: createFileStorage(config),
 }
 
 export async function buildApp({ config, db, pool, modules = defaultModules, logStream }: AppDeps): Promise<App> {

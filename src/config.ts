@@ -51,6 +51,21 @@ export const ConfigSchema = Type.Object({
   JOBS_TASKS: Type.String({ default: '', description: 'Comma-separated task names or prefixes (`email.*`) this worker runs; empty runs every task.' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', description: 'SMTP server for outgoing mail. Unset: each message is written as an .eml file under PLINTH_DATA_DIR/mail.' })),
   EMAIL_FROM: Type.String({ format: 'email', default: 'no-reply@plinth.localhost', description: "Sender address; the display name is the tenant's brand name." }),
+  FILES_DRIVER: Type.Enum(['local', 's3'], { default: 'local', description: 'Where file bytes go: local disk under PLINTH_DATA_DIR/files, or S3.' }),
+  FILES_MAX_BYTES: Type.Integer({ minimum: 1, default: 26214400, description: 'Largest file accepted by POST /v1/files (413 above).' }),
+  FILES_TENANT_QUOTA_BYTES: Type.Integer({ minimum: 0, default: 1073741824, description: 'Storage each tenant may use in total.' }),
+  FILES_ALLOWED_TYPES: Type.String({
+    default: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,application/zip',
+    description: 'Comma-separated content types accepted, as sniffed from the bytes (415 otherwise).',
+  }),
+  FILES_URL_TTL_SECONDS: Type.Integer({ minimum: 10, maximum: 86400, default: 300, description: 'Lifetime of signed download and upload URLs.' }),
+  FILES_URL_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'Key of local-driver download URLs; unset: random per process.' })),
+  S3_BUCKET: Type.Optional(Type.String({ minLength: 3 })),
+  S3_REGION: Type.String({ default: 'us-east-1' }),
+  S3_ENDPOINT: Type.Optional(Type.String({ format: 'uri', description: 'S3-compatible endpoint (MinIO, R2, ...); unset: AWS.' })),
+  S3_FORCE_PATH_STYLE: Bool(false, 'Path-style URLs (endpoint/bucket/key), needed by most S3-compatible servers.'),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String()),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
 });
 
 export type Config = Static<typeof ConfigSchema>;

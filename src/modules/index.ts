@@ -7,12 +7,8 @@ import { companiesModule } from './companies/index.ts';
 import { dealsModule } from './deals/index.ts';
 import { activitiesModule } from './activities/index.ts';
 import { crmReportsModule } from './crm-reports/index.ts';
-import { companiesModule } from './companies/index.ts';
-import { dealsModule } from './deals/index.ts';
-import { crmReportsModule } from './crm-reports/index.ts';
-import { companiesModule } from './companies/index.ts';
-import { dealsModule } from './deals/index.ts';
 import { jobsModule } from '../platform/jobs/index.ts';
 import { emailModule } from '../platform/email/index.ts';
+import { filesModule } from './files/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, crmReportsModule, companiesModule, dealsModule, crmReportsModule, companiesModule, dealsModule, jobsModule, emailModule];
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, crmReportsModule, jobsModule, emailModule, filesModule];

@@ -13,6 +13,7 @@ import type { TenantMigrationSet } from './tenancy/tenant-migrations.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { TaskDef } from './jobs/tasks.ts';
 import type { MailPort } from './email/mail.ts';
+import type { FileStorage } from './files/storage.ts';
 
 /** Platform services a module's routes may use. */
 export interface Platform {
@@ -26,6 +27,8 @@ export interface Platform {
   jobs: JobQueue;
   /** Templated email through the job queue: `mail.sendTemplate(trx, ctx, { template, to, data })`. */
   mail: MailPort;
+  /** File bytes (local disk or S3); metadata lives in the files module. */
+  storage: FileStorage;
 }
 
 export interface PlinthModule {
