@@ -18,6 +18,7 @@ export const errorCatalogue = {
   // 403
   permission_denied: { status: 403, title: 'You do not have the permission this needs' },
   tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
+  wrong_password: { status: 403, title: 'The current password is wrong' },
   tenant_suspended: { status: 403, title: 'This tenant is suspended' },
   // 404
   not_found: { status: 404, title: 'Not found' },

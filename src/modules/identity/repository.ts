@@ -26,3 +26,6 @@ export const insertMembership = (db: Db, input: { tenantId: string; accountId: s
 
 export const accountIsMember = async (db: Db, tenantId: string, accountId: string) =>
   (await db.selectFrom('memberships').select('accountId').where('tenantId', '=', tenantId).where('accountId', '=', accountId).executeTakeFirst()) !== undefined;
+
+export const updatePasswordHash = (db: Db, accountId: string, passwordHash: string) =>
+  db.updateTable('accounts').set({ passwordHash, updatedAt: new Date() }).where('id', '=', accountId).execute();

@@ -23,6 +23,14 @@ const TokenResponse = Type.Object({
   sessionId: Uuid,
 });
 
+const ChangePasswordBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+    newPassword: Type.String({ minLength: 1, maxLength: 1024, description: '12 to 128 characters; not a common password; not close to your email' }),
+  },
+  { additionalProperties: false },
+);
+
 const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 const Session = Type.Object({
@@ -147,6 +155,24 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
       schema: { tags: sessionTags, summary: 'End all your sessions in this tenant except the current one', response: { 200: Revoked, ...problemResponses(401, 403) } },
     },
     async (request) => identity.revokeOtherSessions(ctxOf(request)),
+  );
+
+  app.post(
+    '/v1/auth/password',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: {
+        tags: sessionTags,
+        summary: 'Change your password',
+        description: 'Needs the current password. Ends every other session of the account (in every tenant); this one stays.',
+        body: ChangePasswordBody,
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      await identity.changePassword(ctxOf(request), request.body);
+      return reply.code(204).send(null);
+    },
   );
 
   app.get(

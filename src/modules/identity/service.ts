@@ -3,7 +3,8 @@ import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
 import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
-import { hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
+import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/passwords.ts';
+import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { AppError } from '../../platform/errors.ts';
 import * as repo from './repository.ts';
 
@@ -39,6 +40,8 @@ export function createIdentityService({ db, tokens, sessions, securityLog }: Ide
       const passwordOk = await verifyPassword(account?.passwordHash, input.password);
       const membership = account && passwordOk ? await repo.findMembership(db, ctx.tenant.id, account.id) : undefined;
       if (!account || !passwordOk || account.status !== 'active' || !membership) throw new AppError('invalid_credentials');
+      // The clear password is at hand only now: upgrade hashes made with older parameters.
+      if (needsRehash(account.passwordHash)) await repo.updatePasswordHash(db, account.id, await hashPassword(input.password));
       const started = await sessions.start({ accountId: account.id, tenantId: ctx.tenant.id, ...client });
       return pair({ accountId: account.id, tenantId: ctx.tenant.id, sessionId: started.sessionId }, started.refreshToken);
     },
@@ -57,6 +60,18 @@ export function createIdentityService({ db, tokens, sessions, securityLog }: Ide
       if (outcome.kind === 'invalid') throw new AppError('invalid_refresh_token', outcome.reason === 'expired' ? 'The session has expired; log in again' : undefined);
       await checkTenant(outcome.session.tenantId, outcome.session.accountId);
       return pair(outcome.session, outcome.refreshToken);
+    },
+
+    /** Changes the caller's password (the current one proves it is them) and ends their other sessions. */
+    async changePassword(ctx: RequestContext, input: { currentPassword: string; newPassword: string }) {
+      const account = await repo.findAccountById(db, ctx.actor.accountId);
+      if (!account || !(await verifyPassword(account.passwordHash, input.currentPassword))) throw new AppError('wrong_password');
+      const problems = input.newPassword === input.currentPassword ? ['must differ from the current password'] : passwordProblems(input.newPassword, account.email);
+      if (problems.length > 0) {
+        throw new AppError('validation_failed', `The new password ${problems.join(' and ')}`, { errors: problems.map((detail) => ({ pointer: '/newPassword', in: 'body' as const, detail })) });
+      }
+      await repo.updatePasswordHash(db, account.id, await hashPassword(input.newPassword));
+      await sessions.revokeAll(account.id, 'password_changed', ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {});
     },
 
     async logout(ctx: RequestContext) {

@@ -7,6 +7,17 @@ const OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 }
 
 export const hashPassword = (password: string): Promise<string> => hash(password, OPTIONS);
 
+/**
+ * True when a stored hash was made with other parameters (or another
+ * algorithm) than the current ones: the login that just verified it rehashes
+ * the password it holds in clear.
+ */
+export function needsRehash(stored: string): boolean {
+  const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(stored);
+  if (!match) return true;
+  return Number(match[1]) !== OPTIONS.memoryCost || Number(match[2]) !== OPTIONS.timeCost || Number(match[3]) !== OPTIONS.parallelism;
+}
+
 let dummyHash: Promise<string> | undefined;
 
 /**
