@@ -1,0 +1,32 @@
+import type { BenchDatabase } from '../lib/database.ts';
+import type { Measurement, RunSettings } from '../lib/measure.ts';
+
+export interface BenchContext {
+  database: BenchDatabase;
+  run: RunSettings;
+  quick: boolean;
+  /** DB_POOL_MAX of every server under test (the same for all). */
+  poolMax: number;
+  /** Tenants of the large phase of the scaling benchmark (full mode). */
+  tenants: number;
+  /** Node flags for the Plinth server (--profile adds --cpu-prof). */
+  plinthNodeArgs: string[];
+  log(msg: string): void;
+  /** A real access token from POST /v1/auth/login. */
+  login(baseUrl: string, slug: string, email: string, password: string): Promise<string>;
+}
+
+/** One line of the summary table: a load measurement, or plain values (startup). */
+export interface Row {
+  benchmark: string;
+  target: string;
+  measurement?: Measurement;
+  values?: Record<string, string>;
+  ratio: string;
+}
+
+export interface BenchResult {
+  rows: Row[];
+  notes: string[];
+  data: unknown;
+}

@@ -1,0 +1,121 @@
+// Runs load against a server from a separate process: wrk when it is
+// installed (written in C, it leaves more of the 2 cores to the server),
+// autocannon otherwise. Every run is bounded in time and in request count,
+// and targets loopback only.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface LoadPlan {
+  url: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  /** Per-request header variants used round-robin (one entry: fixed headers). */
+  headerSets: Array<Record<string, string>>;
+  body?: string;
+  connections: number;
+  durationS: number;
+  maxRequests: number;
+}
+
+export interface LoadResult {
+  tool: 'wrk' | 'autocannon';
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  durationS: number;
+  /** 2xx responses per second. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export type LoadTool = 'wrk' | 'autocannon';
+
+export function defaultLoadTool(): LoadTool {
+  return spawnSync('wrk', ['--version']).error ? 'autocannon' : 'wrk';
+}
+
+function assertLoopback(url: string) {
+  const host = new URL(url).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`load only targets loopback, not ${host}`);
+}
+
+function runChild(cmd: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} exited with ${code}: ${err.trim().slice(-500)}`));
+    });
+  });
+}
+
+const luaString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+const luaTable = (h: Record<string, string>) => `{${Object.entries(h).map(([k, v]) => `[${luaString(k)}]=${luaString(v)}`).join(',')}}`;
+
+// wrk has no request cap, so the script stops its thread after its share of
+// maxRequests, and reports percentiles as JSON from done().
+function wrkScript(plan: LoadPlan): string {
+  const variants = plan.headerSets.map((h) => luaTable({ ...plan.headers, ...h }));
+  return `
+local variants = {${variants.join(',\n')}}
+local body = ${plan.body === undefined ? 'nil' : luaString(plan.body)}
+local n, i, cap = 0, 0, ${plan.maxRequests}
+local fixed = nil
+-- wrk.host (the Host header) is only known from init() on.
+init = function()
+  if #variants == 1 then fixed = wrk.format(${luaString(plan.method)}, ${luaString(plan.path)}, variants[1], body) end
+end
+request = function()
+  if fixed then return fixed end
+  i = i % #variants + 1
+  return wrk.format(${luaString(plan.method)}, ${luaString(plan.path)}, variants[i], body)
+end
+response = function(status)
+  n = n + 1
+  if n >= cap then wrk.thread:stop() end
+end
+done = function(s, latency)
+  local e = s.errors
+  io.write(string.format('{"requests":%d,"durationUs":%d,"non2xx":%d,"errors":%d,"p50Us":%d,"p99Us":%d}\\n',
+    s.requests, s.duration, e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+`;
+}
+
+export async function runLoad(plan: LoadPlan, tool: LoadTool): Promise<LoadResult> {
+  assertLoopback(plan.url);
+  const dir = mkdtempSync(join(tmpdir(), 'plinth-load-'));
+  const timeoutMs = (plan.durationS + 30) * 1000;
+  try {
+    if (tool === 'wrk') {
+      const script = join(dir, 'plan.lua');
+      writeFileSync(script, wrkScript(plan));
+      const out = await runChild('wrk', ['-t1', `-c${plan.connections}`, `-d${plan.durationS}s`, '--timeout', '10s', '-s', script, new URL(plan.path, plan.url).href], timeoutMs);
+      const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
+      if (!line) throw new Error(`wrk printed no result: ${out.slice(-500)}`);
+      const r = JSON.parse(line) as { requests: number; durationUs: number; non2xx: number; errors: number; p50Us: number; p99Us: number };
+      const durationS = r.durationUs / 1e6;
+      const ok = r.requests - r.non2xx;
+      return { tool, requests: r.requests, ok, non2xx: r.non2xx, errors: r.errors, durationS, rps: ok / durationS, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000 };
+    }
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify(plan));
+    const out = await runChild(process.execPath, [join(import.meta.dirname, '..', 'load', 'autocannon.ts'), file], timeoutMs);
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as Omit<LoadResult, 'tool' | 'rps'>;
+    return { tool, ...r, rps: r.ok / r.durationS };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

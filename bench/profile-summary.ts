@@ -1,0 +1,71 @@
+// Where a CPU profile's time goes: `node bench/profile-summary.ts <file.cpuprofile> [top]`.
+// Self time by package / source file and by function, idle time excluded.
+// Profiles come from `npm run bench -- overhead --profile` (bench/results/profiles/).
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, topArg] = process.argv.slice(2);
+if (!file) {
+  process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile> [top]\n');
+  process.exit(2);
+}
+const top = Number(topArg ?? 30);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const selfUs = new Map<number, number>();
+profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+
+function area(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  if (url.startsWith('node:')) return url;
+  const src = /\/(src|bench)\/(.+)$/.exec(url);
+  return src ? `${src[1]}/${src[2]}` : url;
+}
+
+const areas = new Map<string, number>();
+const fns = new Map<string, number>();
+let total = 0;
+for (const [id, us] of selfUs) {
+  const n = byId.get(id)!;
+  const { functionName, url, lineNumber } = n.callFrame;
+  if (functionName === '(idle)') continue;
+  total += us;
+  const a = area(url, functionName);
+  areas.set(a, (areas.get(a) ?? 0) + us);
+  const f = `${functionName || '(anonymous)'}  ${a}:${lineNumber + 1}`;
+  fns.set(f, (fns.get(f) ?? 0) + us);
+}
+const show = (title: string, m: Map<string, number>) => {
+  process.stdout.write(`\n${title} (busy ${(total / 1e6).toFixed(2)} s)\n`);
+  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}\n`);
+};
+// Inclusive time: a sample counts once for every distinct function on its stack.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const keyOf = (n: Node) => `${n.callFrame.functionName || '(anonymous)'}  ${area(n.callFrame.url, n.callFrame.functionName)}:${n.callFrame.lineNumber + 1}`;
+const inclusive = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const k = keyOf(byId.get(cur)!);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+  }
+}
+show('Self time by package / file', areas);
+show('Self time by function', fns);
+show('Inclusive time by function', new Map([...inclusive].filter(([k]) => !k.startsWith('(root)'))));
