@@ -31,7 +31,7 @@ export const ConfigSchema = Type.Object({
   TENANT_BASE_DOMAIN: Type.Optional(
     Type.String({ pattern: '^[a-z0-9.-]+$', description: 'Resolve the tenant from <slug>.TENANT_BASE_DOMAIN host names.' }),
   ),
-  TENANT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2000, description: 'How long a tenant and membership lookup is reused in-process.' }),
+  TENANT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2000, description: 'How long a tenant lookup, a membership lookup and a verified access token are reused in-process (0: no cache).' }),
   TENANT_SPARE_POOL_SIZE: Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'Pre-migrated spare tenant schemas kept ready for sign-up (`plinth tenants pool refill`); 0 disables the pool.' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
   JWT_ISSUER: Type.String({ default: 'plinth', minLength: 1 }),
