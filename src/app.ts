@@ -17,7 +17,8 @@ import { registerAccessGuard } from './platform/http/access-guard.ts';
 import { registerProblemHandlers } from './platform/http/problem.ts';
 import { genRequestId, logRedactPaths, registerRequestLogging } from './platform/http/request-logging.ts';
 import { registerDocs } from './platform/http/docs.ts';
-import { registerHealth } from './platform/http/health.ts';
+import { registerHealth, type ReadinessChecks } from './platform/http/health.ts';
+import { createMetrics, registerMetricsRoute } from './platform/metrics/metrics.ts';
 import { registerDraining } from './platform/http/draining.ts';
 import { createJobQueue } from './platform/jobs/queue.ts';
 import { createTaskRegistry } from './platform/jobs/tasks.ts';
@@ -88,11 +89,14 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
     await app.register(cors, { origin: origins.includes('*') ? '*' : origins, exposedHeaders: ['x-request-id'] });
   }
   if (config.DOCS_ENABLED) await registerDocs(app, { version });
-  registerHealth(app, pool, registerDraining(app));
+  const readiness: ReadinessChecks = {};
+  registerHealth(app, pool, registerDraining(app), readiness);
+  if (config.METRICS_ENABLED) registerMetricsRoute(app, createMetrics(app, { pool, db }), config.METRICS_TOKEN);
   await installJobSchema(pool);
   if (config.JOBS_IN_API) {
     // The worker starts with the app and drains after the last request (onClose runs once the server stopped).
     let worker: JobWorker | undefined;
+    readiness.jobWorker = () => worker?.isRunning() ?? false;
     app.addHook('onReady', async () => {
       worker = await startWorker(platform, pool, app.log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON, only: parseTaskFilter(config.JOBS_TASKS) });
     });

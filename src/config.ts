@@ -55,6 +55,8 @@ export const ConfigSchema = Type.Object({
   FILES_MAX_BYTES: Type.Integer({ minimum: 1, default: 26214400, description: 'Largest file accepted by POST /v1/files (413 above).' }),
   FILES_TENANT_QUOTA_BYTES: Type.Integer({ minimum: 0, default: 1073741824, description: 'Storage each tenant may use in total.' }),
   FILES_ALLOWED_TYPES: Type.String({
+  METRICS_ENABLED: Bool(true, 'Serve Prometheus metrics at GET /metrics.'),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'When set, /metrics needs "Authorization: Bearer <token>".' })),
     default: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,application/zip',
     description: 'Comma-separated content types accepted, as sniffed from the bytes (415 otherwise).',
   }),
