@@ -47,7 +47,7 @@ const ctx: BenchContext = {
   poolMax: 10,
   tenants: Math.max(20, Number(opts.tenants) || 10_000),
   plinthNodeArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [],
-  run: quick ? { tool, connections: 32, durationS: 3, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
+  run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
   log,
   async login(baseUrl, slug, email, password) {
     const res = await fetch(`${baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': slug }, body: JSON.stringify({ email, password }) });

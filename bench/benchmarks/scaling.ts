@@ -17,7 +17,7 @@ const CONTACTS_PER_TENANT = 60; // more than one page of 50
 
 export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const { db } = ctx.database;
-  const counts = [10, ctx.quick ? 100 : ctx.tenants];
+  const counts = [10, ctx.quick ? 50 : ctx.tenants];
   // The template for clones: a tenant provisioned the real way and left empty.
   const template = await provisionTenant(db, migrationsFor(db), { slug: 'tpl-scale', displayName: 'Fleet template' });
   const first = await provisionTenant(db, migrationsFor(db), { slug: `${PREFIX}-0`, displayName: 'Fleet 0' }, async (trx, t) => {
