@@ -24,6 +24,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // Tests that need a worker start one (see src/platform/jobs/jobs.test.ts): a worker in every
     // test app would run other files' jobs with this file's settings.
     JOBS_IN_API: 'false',
+    // Every test request comes from 127.0.0.1; the per-IP auth limit has its own test.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     ...overrides,
   });
 }

@@ -3,7 +3,9 @@ import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { ctxOf, publicCtxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses, Uuid } from '../../platform/http/schemas.ts';
+import rateLimit from '@fastify/rate-limit';
 import { createSessionStore } from '../../platform/auth/sessions.ts';
+import { createLoginThrottle } from '../../platform/auth/login-throttle.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
 
@@ -63,19 +65,27 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
     absoluteSeconds: config.SESSION_MAX_LIFETIME_SECONDS,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
   });
-  const identity = createIdentityService({ ...platform, sessions, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`) });
+  const throttle = createLoginThrottle(platform.db, { freeAttempts: config.LOGIN_FREE_ATTEMPTS, maxLockSeconds: config.LOGIN_MAX_LOCK_SECONDS, resetSeconds: config.LOGIN_FAILURE_RESET_SECONDS });
+  // Per-IP limit on the routes that check a credential (in-process, per instance).
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, limit) =>
+      new AppError('rate_limited', `Too many attempts from your address; retry in ${limit.after}`, { headers: { 'retry-after': String(Math.ceil(limit.ttl / 1000)) } }),
+  });
+  const authLimit = { max: config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
+  const identity = createIdentityService({ ...platform, sessions, throttle, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`) });
   const sessionTags = ['auth'];
 
   app.post(
     '/v1/auth/login',
     {
-      config: { public: true, tenant: 'required' },
+      config: { public: true, tenant: 'required', rateLimit: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Log in to a tenant with email and password',
         description: 'The tenant comes from the `X-Tenant` header (or the subdomain).',
         body: LoginBody,
-        response: { 200: TokenResponse, ...problemResponses(400, 401, 403, 404) },
+        response: { 200: TokenResponse, ...problemResponses(400, 401, 403, 404, 429) },
       },
     },
     async (request) => identity.login(publicCtxOf(request), request.body, { ip: request.ip, userAgent: request.headers['user-agent'] }),
@@ -160,13 +170,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/password',
     {
-      config: { permission: 'identity.sessions.manage' },
+      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
       schema: {
         tags: sessionTags,
         summary: 'Change your password',
         description: 'Needs the current password. Ends every other session of the account (in every tenant); this one stays.',
         body: ChangePasswordBody,
-        response: { 204: Type.Null(), ...problemResponses(400, 401, 403) },
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@ import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
 import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
+import type { LoginThrottle } from '../../platform/auth/login-throttle.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/passwords.ts';
 import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -12,6 +13,7 @@ export interface IdentityDeps {
   db: Kysely<PublicDatabase>;
   tokens: TokenService;
   sessions: SessionStore;
+  throttle: LoginThrottle;
   /** Where security events go until the audit trail records them. */
   securityLog: (event: string, data: Record<string, unknown>) => void;
 }
@@ -22,7 +24,7 @@ export interface ClientInfo {
   userAgent?: string | undefined;
 }
 
-export function createIdentityService({ db, tokens, sessions, securityLog }: IdentityDeps) {
+export function createIdentityService({ db, tokens, sessions, throttle, securityLog }: IdentityDeps) {
   const pair = async (session: { accountId: string; tenantId: string; sessionId: string }, refreshToken: string) => ({
     ...(await tokens.issue(session)),
     refreshToken,
@@ -33,13 +35,23 @@ export function createIdentityService({ db, tokens, sessions, securityLog }: Ide
     /**
      * Email + password login into the request's tenant. Unknown email, wrong
      * password, disabled account and "not a member of this tenant" all get
-     * the same answer, after the same amount of hashing work.
+     * the same answer, after the same amount of hashing work, and count
+     * against the same (email, IP) throttle.
      */
     async login(ctx: PublicContext, input: { email: string; password: string }, client: ClientInfo = {}) {
-      const account = await repo.findAccountByEmail(db, input.email.trim());
+      const email = input.email.trim();
+      const ip = client.ip ?? 'unknown';
+      const locked = await throttle.lockedFor(email, ip);
+      if (locked > 0) throw new AppError('rate_limited', `Too many failed logins for this email from your address; retry in ${locked} s`, { headers: { 'retry-after': String(locked) } });
+      const account = await repo.findAccountByEmail(db, email);
       const passwordOk = await verifyPassword(account?.passwordHash, input.password);
       const membership = account && passwordOk ? await repo.findMembership(db, ctx.tenant.id, account.id) : undefined;
-      if (!account || !passwordOk || account.status !== 'active' || !membership) throw new AppError('invalid_credentials');
+      if (!account || !passwordOk || account.status !== 'active' || !membership) {
+        const { failures, lockSeconds } = await throttle.fail(email, ip);
+        if (lockSeconds > 0) securityLog('login_throttled', { tenantId: ctx.tenant.id, ip, failures, lockSeconds });
+        throw new AppError('invalid_credentials');
+      }
+      await throttle.succeed(email, ip);
       // The clear password is at hand only now: upgrade hashes made with older parameters.
       if (needsRehash(account.passwordHash)) await repo.updatePasswordHash(db, account.id, await hashPassword(input.password));
       const started = await sessions.start({ accountId: account.id, tenantId: ctx.tenant.id, ...client });

@@ -5,11 +5,13 @@ import type { Db } from './database.ts';
 import * as core from './migrations/20261123000000_platform_core.ts';
 import * as identitySessions from './migrations/20261123030000_identity_sessions.ts';
 import * as tenantFleet from './migrations/20261123060000_tenant_fleet.ts';
+import * as loginThrottle from './migrations/20261123070000_login_throttle.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
   '20261123030000_identity_sessions': identitySessions,
   '20261123060000_tenant_fleet': tenantFleet,
+  '20261123070000_login_throttle': loginThrottle,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {
