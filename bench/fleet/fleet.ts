@@ -1,0 +1,162 @@
+// Fleet benchmarks (issue 6), with the naive approach measured in the same run:
+//  1. provisioning with N tenants present: claim a pre-migrated spare schema
+//     vs create the schema and run every migration (what provisioning did before);
+//  2. a no-op `migrate up` over N tenants: decided from public.tenants in one
+//     query vs visiting every schema's ledger (django-tenants style);
+//  3. adding a column with an index to N tenant schemas (bounded parallel run).
+// N = 10,000 (quick: 300; --tenants N). Runs in the bench database it is given.
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { loadavg } from 'node:os';
+import type { Kysely, Migration } from 'kysely';
+import type { BenchContext, BenchResult, Row } from '../benchmarks/types.ts';
+import { buildTenantMigrationSet, migrateTenantSchema, type TenantMigrationSet } from '../../src/platform/tenancy/tenant-migrations.ts';
+import { provisionTenant } from '../../src/platform/tenancy/provisioning.ts';
+import { refillSpares } from '../../src/platform/tenancy/spares.ts';
+import { migrateFleet } from '../../src/platform/tenancy/fleet.ts';
+import { modules } from '../../src/modules/index.ts';
+import { createDatabase } from '../../src/platform/db/database.ts';
+import { fillTenant, recordTenantScript } from './fill.ts';
+
+const run = promisify(execFile);
+const CLI = resolve(import.meta.dirname, '../../src/cli/main.ts');
+
+type FleetBenchContext = Pick<BenchContext, 'database' | 'quick' | 'log'>;
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const stats = (ms: number[]) => {
+  const s = [...ms].sort((a, b) => a - b);
+  return { n: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), max: s.at(-1)! };
+};
+const f = (n: number) => n.toFixed(1);
+
+async function inParallel<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
+}
+
+async function timeEach(count: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+export async function fleet(ctx: FleetBenchContext & { tenants?: number }): Promise<BenchResult> {
+  const tenants = ctx.tenants ?? (ctx.quick ? 300 : 10_000);
+  const samples = ctx.quick ? 30 : 200;
+  const concurrency = 4;
+  // A pool like the API's: the bench harness pool is sized for its own needs.
+  const { db, pool } = createDatabase({ url: ctx.database.url, poolMax: concurrency + 4, statementTimeoutMs: 0, applicationName: 'plinth-bench-fleet' });
+  const set = buildTenantMigrationSet(modules);
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const data: Record<string, unknown> = { tenants, samples, concurrency, migrations: set.names.length, loadAverageAtStart: loadavg() };
+  try {
+    // Provisioning latency at growing fleet sizes, so a long run reports as it goes.
+    const checkpoints = [...new Set([Math.min(1000, tenants), tenants])];
+    const script = await recordTenantScript(ctx.database.url, set);
+    let filled = 0;
+    const fillStarted = performance.now();
+    const provisioning: Record<number, unknown> = {};
+    let last: { naive: ReturnType<typeof stats>; pooled: ReturnType<typeof stats>; refillMsPerSpare: number } | undefined;
+    for (const target of checkpoints) {
+      await inParallel(Array.from({ length: target - filled }, (_, i) => filled + i), concurrency, async (i) => {
+        await fillTenant(pool, script, `fleet-${i}`, set.latest);
+        if ((i + 1) % 500 === 0) ctx.log(`fleet: ${i + 1}/${tenants} tenants (${((performance.now() - fillStarted) / 1000).toFixed(0)} s, load ${loadavg()[0]!.toFixed(1)})`);
+      });
+      filled = target;
+      const n = target === tenants ? samples : Math.min(samples, 50);
+      // 1. One sign-up at a time: the naive path (empty pool: create the schema, run every migration) ...
+      const naive = stats(await timeEach(n, (i) => provisionTenant(db, set, { slug: `naive-${target}-${i}`, displayName: `Naive ${i}` })));
+      // ... and the pool path (claim a spare made ahead of time).
+      const refill0 = performance.now();
+      await refillSpares(db, set, { size: n });
+      const refillMsPerSpare = (performance.now() - refill0) / n;
+      const pooled = stats(await timeEach(n, (i) => provisionTenant(db, set, { slug: `pooled-${target}-${i}`, displayName: `Pooled ${i}` })));
+      last = { naive, pooled, refillMsPerSpare };
+      provisioning[target] = last;
+      ctx.log(`fleet: at ${target} tenants: pooled p50 ${f(pooled.p50)} p95 ${f(pooled.p95)} ms; naive p50 ${f(naive.p50)} p95 ${f(naive.p95)} ms (load ${loadavg()[0]!.toFixed(1)})`);
+    }
+    data.fillSeconds = (performance.now() - fillStarted) / 1000;
+    data.provisioning = provisioning;
+    const { naive, pooled, refillMsPerSpare } = last!;
+    rows.push({
+      benchmark: 'fleet: provision (spare pool)',
+      target: `p95 < 100 ms, ${tenants} tenants present`,
+      values: { seconds: (pooled.p95 / 1000).toFixed(3) },
+      ratio: `p50 ${f(pooled.p50)} / p95 ${f(pooled.p95)} / max ${f(pooled.max)} ms (${samples} sign-ups); naive create+migrate p50 ${f(naive.p50)} / p95 ${f(naive.p95)} ms = ${(naive.p95 / pooled.p95).toFixed(0)}x slower; refill ${f(refillMsPerSpare)} ms per spare, off the request path`,
+    });
+
+    // 2. No-op migrate up over every tenant.
+    const { total } = await db.selectFrom('tenants').select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+    const noop0 = performance.now();
+    const noop = await migrateFleet(db, set, { concurrency });
+    const noopMs = performance.now() - noop0;
+    if (noop.migrated.length || noop.failed.length) throw new Error(`no-op run migrated ${noop.migrated.length}, failed ${noop.failed.length}`);
+    const cli0 = performance.now();
+    const cli = await run(process.execPath, [CLI, 'migrate', 'up', '--json'], { env: { ...process.env, DATABASE_URL: ctx.database.url } });
+    const cliMs = performance.now() - cli0;
+    const cliRun = JSON.parse(cli.stdout) as { upToDate: number; migrated: string[]; latest: string };
+    if (cliRun.latest !== set.latest) throw new Error(`The code changed during the run: the CLI is at ${cliRun.latest}, this run at ${set.latest}`);
+    if (cliRun.upToDate !== total || cliRun.migrated.length) throw new Error(`CLI no-op run saw ${cliRun.upToDate} up to date, migrated ${cliRun.migrated.length}`);
+    // Naive: open every schema, lock it, read its ledger (what a per-schema migrator does).
+    const all = await db.selectFrom('tenants').select('schemaName').execute();
+    const visit0 = performance.now();
+    await inParallel(all, concurrency, async (t) => {
+      await db.transaction().execute((trx) => migrateTenantSchema(trx, t.schemaName, set));
+    });
+    const visitMs = performance.now() - visit0;
+    data.noop = { libraryMs: noopMs, cliMs, naiveVisitEveryTenantMs: visitMs, tenants: total };
+    rows.push({
+      benchmark: 'fleet: no-op migrate up',
+      target: `< 10 s over ${total} tenants`,
+      values: { seconds: (cliMs / 1000).toFixed(2) },
+      ratio: `\`plinth migrate up\` end to end (process start included); decision alone ${f(noopMs)} ms; naive visit-every-schema ${(visitMs / 1000).toFixed(1)} s = ${(visitMs / cliMs).toFixed(0)}x slower`,
+    });
+
+    // 3. Add a column with an index to every tenant schema.
+    const addScore: Migration = {
+      async up(k: Kysely<any>) {
+        await k.schema.alterTable('contacts').addColumn('bench_score', 'integer').execute();
+        await k.schema.createIndex('contacts_bench_score_idx').on('contacts').column('bench_score').execute();
+      },
+    };
+    const next: TenantMigrationSet = buildTenantMigrationSet([...modules, { name: 'bench', tenantMigrations: { '29990101000000_bench_score': addScore } }]);
+    const add0 = performance.now();
+    const added = await migrateFleet(db, next, {
+      concurrency,
+      continueOnError: true,
+      onProgress: ({ done }) => {
+        if (done % 1000 === 0) ctx.log(`fleet: column added to ${done}/${total}`);
+      },
+    });
+    const addS = (performance.now() - add0) / 1000;
+    if (added.failed.length) throw new Error(`${added.failed.length} tenants failed: ${added.failed[0]!.error}`);
+    data.addColumn = { seconds: addS, tenants: added.migrated.length, perSecond: added.migrated.length / addS };
+    rows.push({
+      benchmark: 'fleet: add column + index',
+      target: `< 300 s over ${total} schemas`,
+      values: { seconds: addS.toFixed(1) },
+      ratio: `${(added.migrated.length / addS).toFixed(0)} tenants/s at --concurrency ${concurrency}, one transaction per tenant`,
+    });
+    notes.push(
+      `fleet: ${total} tenants × ${set.names.length} tenant migrations (${tenants} filled by replaying the recorded migration statements, see bench/fleet/fill.ts). Provisioning times exclude the owner's password hash. Load average at start ${(data.loadAverageAtStart as number[]).map((x) => x.toFixed(1)).join('/')}, at end ${loadavg().map((x) => x.toFixed(1)).join('/')} (shared machine).`,
+    );
+    return { rows, notes, data };
+  } finally {
+    await db.destroy();
+  }
+}
+
