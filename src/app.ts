@@ -50,8 +50,8 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
     directory: createTenantDirectory(db, config.TENANT_CACHE_TTL_MS),
     jobs,
     mail: createMail(config, jobs),
-  };
     storage: createFileStorage(config),
+  };
 }
 
 export async function buildApp({ config, db, pool, modules = defaultModules, logStream }: AppDeps): Promise<App> {
