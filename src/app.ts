@@ -27,6 +27,8 @@ import { parseTaskFilter, startWorker, type JobWorker } from './platform/jobs/wo
 import { createMail } from './platform/email/mail.ts';
 import { Problem } from './platform/http/schemas.ts';
 import { createFileStorage } from './platform/files/index.ts';
+import { createRealtimeHub } from './platform/realtime/hub.ts';
+import { startRealtime } from './platform/realtime/server.ts';
 import type { Platform, PlinthModule } from './platform/module.ts';
 import { modules as defaultModules } from './modules/index.ts';
 import { version } from './version.ts';
@@ -51,6 +53,7 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
     jobs,
     mail: createMail(config, jobs),
     storage: createFileStorage(config),
+    realtime: createRealtimeHub(),
   };
 }
 
@@ -91,7 +94,14 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   if (config.DOCS_ENABLED) await registerDocs(app, { version });
   const readiness: ReadinessChecks = {};
   registerHealth(app, pool, registerDraining(app), readiness);
-  if (config.METRICS_ENABLED) registerMetricsRoute(app, createMetrics(app, { pool, db }), config.METRICS_TOKEN);
+  const metrics = config.METRICS_ENABLED ? createMetrics(app, { pool, db }) : undefined;
+  if (metrics) registerMetricsRoute(app, metrics, config.METRICS_TOKEN);
+  if (config.REALTIME_ENABLED) {
+    const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
+    metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());
+    // Sockets close before the HTTP server waits for its connections to end.
+    app.addHook('preClose', async () => realtime.close());
+  }
   await installJobSchema(pool);
   if (config.JOBS_IN_API) {
     // The worker starts with the app and drains after the last request (onClose runs once the server stopped).

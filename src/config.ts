@@ -55,6 +55,8 @@ export const ConfigSchema = Type.Object({
   JOBS_TASKS: Type.String({ default: '', description: 'Comma-separated task names or prefixes (`email.*`) this worker runs; empty runs every task.' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', description: 'SMTP server for outgoing mail. Unset: each message is written as an .eml file under PLINTH_DATA_DIR/mail.' })),
   EMAIL_FROM: Type.String({ format: 'email', default: 'no-reply@plinth.localhost', description: "Sender address; the display name is the tenant's brand name." }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for cross-instance realtime fan-out; unset: PostgreSQL does it.' })),
+  REALTIME_ENABLED: Bool(true, 'Serve live notifications over WebSocket (socket.io at /socket.io).'),
   METRICS_ENABLED: Bool(true, 'Serve Prometheus metrics at GET /metrics.'),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'When set, /metrics needs "Authorization: Bearer <token>".' })),
   FILES_DRIVER: Type.Enum(['local', 's3'], { default: 'local', description: 'Where file bytes go: local disk under PLINTH_DATA_DIR/files, or S3.' }),

@@ -10,5 +10,6 @@ import { crmReportsModule } from './crm-reports/index.ts';
 import { jobsModule } from '../platform/jobs/index.ts';
 import { emailModule } from '../platform/email/index.ts';
 import { filesModule } from './files/index.ts';
+import { notificationsModule } from './notifications/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, crmReportsModule, jobsModule, emailModule, filesModule];
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule];

@@ -14,6 +14,7 @@ import type { JobQueue } from './jobs/queue.ts';
 import type { TaskDef } from './jobs/tasks.ts';
 import type { MailPort } from './email/mail.ts';
 import type { FileStorage } from './files/storage.ts';
+import type { RealtimeHub } from './realtime/hub.ts';
 
 /** Platform services a module's routes may use. */
 export interface Platform {
@@ -29,6 +30,8 @@ export interface Platform {
   mail: MailPort;
   /** File bytes (local disk or S3); metadata lives in the files module. */
   storage: FileStorage;
+  /** Live pushes: `publish(trx, ...)` is delivered at commit; `broadcast()` at once. */
+  realtime: RealtimeHub;
 }
 
 export interface PlinthModule {

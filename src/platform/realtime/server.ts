@@ -1,0 +1,103 @@
+// The socket.io server of an API instance: websocket transport only (no
+// sticky sessions needed), the handshake authenticated with the access
+// token, sockets joined to their tenant and account rooms, the adapter
+// chosen by configuration, and the LISTEN connection that turns committed
+// NOTIFYs into emits to this instance's sockets.
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { Server } from 'socket.io';
+import { createAdapter as createPgAdapter } from '@socket.io/postgres-adapter';
+import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Platform } from '../module.ts';
+import { REALTIME_CHANNEL, roomOf, type RealtimeMessage } from './hub.ts';
+
+export const REALTIME_PERMISSION = 'notifications.inbox.read';
+
+export interface RealtimeServer {
+  io: Server;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function startRealtime(app: FastifyInstance, platform: Platform, pool: pg.Pool, opts: { redisUrl: string | undefined; corsOrigins: string[] }): Promise<RealtimeServer> {
+  const io = new Server(app.server, {
+    path: '/socket.io',
+    transports: ['websocket'],
+    serveClient: false,
+    cors: opts.corsOrigins.length > 0 ? { origin: opts.corsOrigins.includes('*') ? '*' : opts.corsOrigins } : undefined,
+  });
+  const closers: Array<() => Promise<unknown>> = [];
+
+  if (opts.redisUrl) {
+    const pub = new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on('error', (err) => app.log.warn({ err: err.message }, 'realtime: Redis connection error'));
+    io.adapter(createRedisAdapter(pub, sub, { key: 'plinth:socket.io' }));
+    closers.push(async () => {
+      pub.disconnect();
+      sub.disconnect();
+    });
+  } else {
+    // Its own small pool: the adapter keeps one connection in LISTEN.
+    const adapterPool = new pg.Pool({ ...pool.options, max: 2 });
+    adapterPool.on('error', () => {});
+    io.adapter(createPgAdapter(adapterPool, { channelPrefix: 'plinth_sio', errorHandler: (err) => app.log.warn({ err: err.message }, 'realtime: PostgreSQL adapter error') }));
+    closers.push(() => adapterPool.end());
+  }
+
+  io.use(async (socket, next) => {
+    try {
+      const token = socket.handshake.auth?.token;
+      if (typeof token !== 'string') throw new Error('Send the access token in auth.token');
+      const claims = await platform.tokens.verify(token);
+      const tenant = await platform.directory.byId(claims.tenantId);
+      if (!tenant || tenant.status !== 'active') throw new Error('Unknown or suspended tenant');
+      const role = await platform.directory.roleOf(tenant.id, claims.accountId);
+      if (!role || !platform.permissions.permissionsOf(role).has(REALTIME_PERMISSION)) throw new Error('Not allowed');
+      // The only rooms a socket is ever in; clients have no way to join others.
+      await socket.join([roomOf({ tenantId: tenant.id }), roomOf({ tenantId: tenant.id, accountId: claims.accountId })]);
+      socket.data = { tenantId: tenant.id, accountId: claims.accountId };
+      next();
+    } catch (error) {
+      next(new Error(`unauthorized: ${(error as Error).message}`));
+    }
+  });
+
+  // Committed NOTIFYs from any process: each instance emits to its own sockets.
+  const listener = new pg.Client(pool.options);
+  let closing = false;
+  const listen = async () => {
+    await listener.connect();
+    listener.on('notification', (n) => {
+      if (n.channel !== REALTIME_CHANNEL || !n.payload) return;
+      try {
+        const m = JSON.parse(n.payload) as RealtimeMessage;
+        io.local.to(roomOf(m)).emit(m.event, m.data);
+      } catch (err) {
+        app.log.warn({ err }, 'realtime: unreadable notification');
+      }
+    });
+    listener.on('error', (err) => {
+      if (!closing) app.log.error({ err }, 'realtime: LISTEN connection lost');
+    });
+    await listener.query(`listen ${REALTIME_CHANNEL}`);
+  };
+  await listen();
+  platform.realtime.attach(io);
+
+  return {
+    io,
+    connections: () => io.engine.clientsCount,
+    async close() {
+      closing = true;
+      platform.realtime.attach(undefined);
+      io.disconnectSockets(true);
+      // Not io.close(): it would also close the HTTP server, which Fastify closes itself.
+      io.engine.close();
+      await Promise.resolve(io.of('/').adapter.close()).catch(() => {});
+      await listener.end().catch(() => {});
+      for (const close of closers) await close().catch(() => {});
+    },
+  };
+}
