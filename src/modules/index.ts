@@ -6,10 +6,12 @@ import { contactsModule } from './contacts/index.ts';
 import { companiesModule } from './companies/index.ts';
 import { dealsModule } from './deals/index.ts';
 import { activitiesModule } from './activities/index.ts';
+import { customFieldsModule } from './custom-fields/index.ts';
+import { viewsModule } from './views/index.ts';
 import { crmReportsModule } from './crm-reports/index.ts';
 import { jobsModule } from '../platform/jobs/index.ts';
 import { emailModule } from '../platform/email/index.ts';
 import { filesModule } from './files/index.ts';
 import { notificationsModule } from './notifications/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule];
+export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule];

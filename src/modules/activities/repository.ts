@@ -1,6 +1,6 @@
 // Data access for activities, their links and record timelines.
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
-import { afterCondition, sortValueColumn, type After, type Sort, type SortableField } from '../views/keyset.ts';
+import { afterCondition, orderBySort, sortValueColumn, type After, type Sort, type SortableField } from '../views/keyset.ts';
 import type { RecordType } from '../companies/tables.ts';
 import type { ActivitiesTable, ActivitiesTables, Activity, ActivityType, Link, TaskStatus } from './tables.ts';
 
@@ -42,7 +42,7 @@ export const findActivity = (db: ActivitiesDb, id: string, opts: { deleted?: boo
     .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 
-export async function listActivities(db: ActivitiesDb, filter: ActivityFilter, sort: Sort, limit: number, after?: After): Promise<Array<Activity & { sortValue: string }>> {
+export async function listActivities(db: ActivitiesDb, filter: ActivityFilter, sort: Sort, limit: number, after?: After): Promise<Array<Activity & { sortValue: string[] }>> {
   return activitySelect(db)
     .select(sortValueColumn(sort))
     .where('activities.deletedAt', filter.deleted ? 'is not' : 'is', null)
@@ -61,8 +61,7 @@ export async function listActivities(db: ActivitiesDb, filter: ActivityFilter, s
       ),
     )
     .$if(after !== undefined, (q) => q.where(afterCondition(sort, after!, sql.ref('activities.id'))))
-    .orderBy(sort.field.expr, sort.direction)
-    .orderBy('activities.id', sort.direction)
+    .$call((q) => orderBySort(q, sort, 'activities.id'))
     .limit(limit)
     .execute();
 }

@@ -8,6 +8,11 @@ export type ChangeAction = 'created' | 'updated' | 'deleted' | 'restored';
 
 const comparable = (v: unknown) => (v instanceof Date ? v.toISOString() : v ?? null);
 
+/** Custom values (by key) changed between two versions, a cleared one as [before, null]. */
+export function diffCustom(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, [unknown, unknown]> {
+  return diff(before, { ...Object.fromEntries(Object.keys(before).map((k) => [k, null])), ...after }, []);
+}
+
 /** Fields of `after` whose value differs from `before`, as [before, after]. */
 export function diff(before: Record<string, unknown>, after: Record<string, unknown>, ignore: readonly string[] = ['updatedAt', 'updatedBy']): Record<string, [unknown, unknown]> {
   const out: Record<string, [unknown, unknown]> = {};

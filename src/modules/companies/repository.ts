@@ -1,24 +1,35 @@
 // Data access for companies: plain Kysely functions over a tenant-scoped
 // database (or a transaction on it).
-import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
-import { afterCondition, escapeLike, sortValueColumn, type After, type Sort, type SortableField } from '../views/keyset.ts';
+import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import { afterCondition, escapeLike, orderBySort, sortValueColumn, type After, type Sort } from '../views/keyset.ts';
+import type { ListField } from '../views/filters.ts';
 import type { CompaniesTable, CompaniesTables, Company } from './tables.ts';
 
 export type CompaniesDb = Kysely<CompaniesTables>;
 
-export const SORT_FIELDS: Record<string, SortableField> = {
-  createdAt: { expr: sql`created_at`, cast: 'timestamptz' },
-  updatedAt: { expr: sql`updated_at`, cast: 'timestamptz' },
-  name: { expr: sql`lower(name)`, cast: 'text' },
-  domain: { expr: sql`coalesce(domain, '')`, cast: 'text' },
-  employees: { expr: sql`coalesce(employees, -1)`, cast: 'numeric' },
+/** Standard fields of companies for filters and sorts (custom fields come from their definitions). */
+export const FIELDS: Record<string, ListField> = {
+  name: { expr: sql`name`, kind: 'text', sort: { expr: sql`lower(name)`, cast: 'text' } },
+  domain: { expr: sql`domain`, kind: 'text' },
+  industry: { expr: sql`industry`, kind: 'text' },
+  employees: { expr: sql`employees`, kind: 'number' },
+  address: { expr: sql`address`, kind: 'text' },
+  ownerId: { expr: sql`owner_id`, kind: 'uuid' },
+  createdAt: { expr: sql`created_at`, kind: 'timestamp', sort: { expr: sql`created_at`, cast: 'timestamptz' } },
+  updatedAt: { expr: sql`updated_at`, kind: 'timestamp', sort: { expr: sql`updated_at`, cast: 'timestamptz' } },
 };
+
+/** Full-text document of a company (matches the GIN expression index of the search migration). */
+export const SEARCH_DOCUMENT = sql`to_tsvector('simple', name || ' ' || coalesce(domain, ''))`;
 
 export interface CompanyFilter {
   domain?: string;
   ownerId?: string;
   industry?: string;
   q?: string;
+  /** Prefix tsquery over name and domain. */
+  search?: string;
+  conditions?: RawBuilder<boolean>[];
   deleted?: boolean;
 }
 
@@ -30,7 +41,7 @@ export const findCompany = (db: CompaniesDb, id: string, opts: { deleted?: boole
 export const findCompanyForUpdate = (db: CompaniesDb, id: string) =>
   db.selectFrom('companies').selectAll().where('id', '=', id).where('deletedAt', 'is', null).forUpdate().executeTakeFirst();
 
-export async function listCompanies(db: CompaniesDb, filter: CompanyFilter, sort: Sort, limit: number, after?: After): Promise<Array<Company & { sortValue: string }>> {
+export async function listCompanies(db: CompaniesDb, filter: CompanyFilter, sort: Sort, limit: number, after?: After): Promise<Array<Company & { sortValue: string[] }>> {
   return db
     .selectFrom('companies')
     .selectAll()
@@ -43,9 +54,10 @@ export async function listCompanies(db: CompaniesDb, filter: CompanyFilter, sort
       const pattern = `%${escapeLike(filter.q!)}%`;
       return q.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('domain', 'ilike', pattern)]));
     })
+    .$if(filter.search !== undefined, (q) => q.where(sql<boolean>`${SEARCH_DOCUMENT} @@ to_tsquery('simple', ${filter.search!})`))
+    .$if((filter.conditions ?? []).length > 0, (q) => q.where(sql<boolean>`${sql.join(filter.conditions!, sql` and `)}`))
     .$if(after !== undefined, (q) => q.where(afterCondition(sort, after!)))
-    .orderBy(sort.field.expr, sort.direction)
-    .orderBy('id', sort.direction)
+    .$call((q) => orderBySort(q, sort, 'id'))
     .limit(limit)
     .execute();
 }

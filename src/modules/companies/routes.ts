@@ -5,12 +5,14 @@ import type { Platform } from '../../platform/module.ts';
 import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createCompaniesService } from './service.ts';
+import { createViewsService } from '../views/service.ts';
 import { Company, CompanyListQuery, CompanyPage, CreateCompany, UpdateCompany } from './schemas.ts';
 
 const CompanyRef = Type.Ref('Company');
 
 export const companyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const companies = createCompaniesService(platform);
+  const views = createViewsService();
   app.addSchema(Company);
   const tags = ['companies'];
 
@@ -23,7 +25,10 @@ export const companyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
   app.get(
     '/v1/companies',
     { config: { permission: 'crm.companies.read' }, schema: { tags, summary: 'List companies (cursor pagination, filters, sort)', querystring: CompanyListQuery, response: { 200: CompanyPage, ...problemResponses(400, 401, 403) } } },
-    async (request) => companies.list(ctxOf(request), request.query),
+    async (request) => {
+      const ctx = ctxOf(request);
+      return companies.list(ctx, await views.applyView(ctx, request.query, 'company'));
+    },
   );
 
   app.get(

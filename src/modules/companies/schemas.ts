@@ -1,7 +1,9 @@
 // The HTTP contract of companies.
 import { Type } from 'typebox';
 import { Nullable, Uuid } from '../../platform/http/schemas.ts';
-import { SORT_FIELDS } from './repository.ts';
+import { FIELDS } from './repository.ts';
+import { SORT_PATTERN } from '../views/filters.ts';
+import { CustomValues } from '../custom-fields/schemas.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Domain = Type.String({ maxLength: 255, description: 'Stored normalised: "https://www.Acme.com/x" becomes "acme.com"' });
@@ -16,6 +18,7 @@ export const Company = Type.Object(
     industry: Nullable(Type.String()),
     employees: Nullable(Type.Integer()),
     address: Nullable(Type.String()),
+    custom: CustomValues,
     ownerId: Nullable(Uuid),
     createdBy: Uuid,
     updatedBy: Uuid,
@@ -34,6 +37,7 @@ export const CreateCompany = Type.Object(
     employees: Type.Optional(Nullable(Employees)),
     address: Type.Optional(Nullable(Text)),
     ownerId: Type.Optional(Nullable(Uuid)),
+    custom: Type.Optional(CustomValues),
   },
   { additionalProperties: false, description: 'ownerId defaults to the caller; null leaves the company without owner.' },
 );
@@ -46,6 +50,7 @@ export const UpdateCompany = Type.Object(
     employees: Type.Optional(Nullable(Employees)),
     address: Type.Optional(Nullable(Text)),
     ownerId: Type.Optional(Nullable(Uuid)),
+    custom: Type.Optional(CustomValues),
   },
   { additionalProperties: false, minProperties: 1, description: 'Fields to change; null clears an optional field.' },
 );
@@ -54,7 +59,12 @@ export const CompanyListQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page' })),
-    sort: Type.Enum(Object.keys(SORT_FIELDS).flatMap((f) => [f, `-${f}`]), { default: '-createdAt', description: 'A leading - sorts descending; ties break on id.' }),
+    sort: Type.Optional(Type.String({ pattern: SORT_PATTERN, maxLength: 300, description: `Default -createdAt. Up to 4 comma-separated fields, a leading - sorts descending; ties break on id. Fields: ${Object.keys(FIELDS).join(', ')}, custom.<key>` })),
+    filter: Type.Optional(
+      Type.Array(Type.String({ maxLength: 300 }), { maxItems: 20, description: 'Repeatable `<field>:<op>[:<value>]`, ops eq, neq, in (a,b), gt, gte, lt, lte, contains, empty, not_empty; fields as for sort' }),
+    ),
+    view: Type.Optional(Uuid),
+    search: Type.Optional(Type.String({ maxLength: 200, description: 'Full-text (prefix) search over name and domain' })),
     domain: Type.Optional(Type.String({ maxLength: 255, description: 'Exact domain (normalised before comparing)' })),
     ownerId: Type.Optional(Uuid),
     industry: Type.Optional(Type.String({ maxLength: 500 })),

@@ -6,11 +6,15 @@ import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
 import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
-import { diff, recordChange } from './changes.ts';
+import { parseFilters, prefixTsQuery, resolverFor, sortableField } from '../views/filters.ts';
+import { diff, diffCustom, recordChange } from './changes.ts';
 import { normaliseDomain } from './domain.ts';
 import { assertMember } from './members.ts';
 import * as repo from './repository.ts';
 import type { CompaniesTables, Company } from './tables.ts';
+import { fieldsOf } from '../custom-fields/repository.ts';
+import { applyCustomValues, presentCustom } from '../custom-fields/values.ts';
+import type { CustomField, CustomFieldsTables } from '../custom-fields/tables.ts';
 
 export interface CompanyInput {
   name: string;
@@ -19,20 +23,28 @@ export interface CompanyInput {
   employees?: number | null;
   address?: string | null;
   ownerId?: string | null;
+  custom?: Record<string, unknown>;
 }
 
 export interface CompanyListQuery {
   limit: number;
   cursor?: string;
-  sort: string;
   domain?: string;
   ownerId?: string;
   industry?: string;
   q?: string;
+  filter?: string[];
+  search?: string;
+  sort?: string;
   deleted: boolean;
 }
 
 const companiesDb = (db: RequestContext['db']): repo.CompaniesDb => db.withTables<CompaniesTables>();
+const customFieldsOf = (db: RequestContext['db']) => fieldsOf(db.withTables<CustomFieldsTables>(), 'company');
+
+/** A company as the API shows it: custom values by field key. */
+export type CompanyView = Omit<Company, 'custom'> & { custom: Record<string, unknown> };
+const present = (fields: readonly CustomField[], c: Company): CompanyView => ({ ...c, custom: presentCustom(fields, c.custom) });
 const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
 
 function domainOf(input: string | null | undefined): string | null | undefined {
@@ -55,13 +67,15 @@ function domainTaken(error: unknown, domain: string | null | undefined): never {
 
 export function createCompaniesService(deps: { db: Db }) {
   return {
-    async create(ctx: RequestContext, input: CompanyInput): Promise<Company> {
+    async create(ctx: RequestContext, input: CompanyInput): Promise<CompanyView> {
       const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
       await assertMember(deps.db, ctx, ownerId, '/ownerId');
       const domain = domainOf(input.domain) ?? null;
       const now = new Date();
       try {
+        const fields = await customFieldsOf(ctx.db);
         return await ctx.db.transaction().execute(async (trx) => {
+          const custom = await applyCustomValues(trx, fields, {}, input.custom, { creating: true });
           const company = await repo.insertCompany(companiesDb(trx), {
             id: uuidv7(),
             name: input.name.trim(),
@@ -69,6 +83,7 @@ export function createCompaniesService(deps: { db: Db }) {
             industry: clean(input.industry) ?? null,
             employees: input.employees ?? null,
             address: clean(input.address) ?? null,
+            custom: JSON.stringify(custom),
             ownerId,
             createdBy: ctx.actor.accountId,
             updatedBy: ctx.actor.accountId,
@@ -77,34 +92,39 @@ export function createCompaniesService(deps: { db: Db }) {
             deletedAt: null,
           });
           await recordChange(trx, { recordType: 'company', recordId: company.id, action: 'created', by: ctx.actor.accountId, at: now });
-          return company;
+          return present(fields, company);
         });
       } catch (error) {
         return domainTaken(error, domain);
       }
     },
 
-    async get(ctx: RequestContext, id: string): Promise<Company> {
+    async get(ctx: RequestContext, id: string): Promise<CompanyView> {
       const company = await repo.findCompany(companiesDb(ctx.db), id);
       if (!company) throw new AppError('not_found', 'No such company');
-      return company;
+      return present(await customFieldsOf(ctx.db), company);
     },
 
     async list(ctx: RequestContext, query: CompanyListQuery) {
-      const sort = parseSort(query.sort, repo.SORT_FIELDS);
+      const fields = await customFieldsOf(ctx.db);
+      const resolve = resolverFor(repo.FIELDS, fields);
+      const sort = parseSort(query.sort ?? '-createdAt', (name) => sortableField(resolve(name)));
+      const conditions = parseFilters(query.filter, resolve);
+      const search = query.search === undefined ? undefined : (prefixTsQuery(query.search) ?? undefined);
       const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
       const domain = query.domain === undefined ? undefined : (normaliseDomain(query.domain) ?? query.domain.trim().toLowerCase());
       const rows = await repo.listCompanies(
         companiesDb(ctx.db),
-        { domain, ownerId: query.ownerId, industry: query.industry?.trim() || undefined, q: query.q?.trim() || undefined, deleted: query.deleted },
+        { domain, ownerId: query.ownerId, industry: query.industry?.trim() || undefined, q: query.q?.trim() || undefined, deleted: query.deleted, conditions, search },
         sort,
         query.limit + 1,
         after,
       );
-      return toPage(rows, query.limit, sort);
+      const page = toPage(rows, query.limit, sort);
+      return { data: page.data.map((c) => present(fields, c)), nextCursor: page.nextCursor };
     },
 
-    async update(ctx: RequestContext, id: string, patch: Partial<CompanyInput>): Promise<Company> {
+    async update(ctx: RequestContext, id: string, patch: Partial<CompanyInput>): Promise<CompanyView> {
       await assertMember(deps.db, ctx, patch.ownerId, '/ownerId');
       const domain = domainOf(patch.domain);
       const changes = {
@@ -116,15 +136,17 @@ export function createCompaniesService(deps: { db: Db }) {
         ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
       };
       try {
+        const fields = await customFieldsOf(ctx.db);
         return await ctx.db.transaction().execute(async (trx) => {
           const db = companiesDb(trx);
           const before = await repo.findCompanyForUpdate(db, id);
           if (!before) throw new AppError('not_found', 'No such company');
           const now = new Date();
-          const updated = (await repo.updateCompany(db, id, { ...changes, updatedBy: ctx.actor.accountId, updatedAt: now }))!;
-          const changed = diff(before, changes);
+          const custom = patch.custom === undefined ? undefined : await applyCustomValues(trx, fields, before.custom, patch.custom, { creating: false });
+          const updated = (await repo.updateCompany(db, id, { ...changes, ...(custom ? { custom: JSON.stringify(custom) } : {}), updatedBy: ctx.actor.accountId, updatedAt: now }))!;
+          const changed = { ...diff(before, changes), ...(custom ? diffCustom(presentCustom(fields, before.custom), presentCustom(fields, custom)) : {}) };
           if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'company', recordId: id, action: 'updated', changes: changed, by: ctx.actor.accountId, at: now });
-          return updated;
+          return present(fields, updated);
         });
       } catch (error) {
         return domainTaken(error, domain);
@@ -141,14 +163,15 @@ export function createCompaniesService(deps: { db: Db }) {
     },
 
     /** Brings a soft-deleted company back; refused while a live company holds its domain. */
-    async restore(ctx: RequestContext, id: string): Promise<Company> {
+    async restore(ctx: RequestContext, id: string): Promise<CompanyView> {
       try {
+        const fields = await customFieldsOf(ctx.db);
         return await ctx.db.transaction().execute(async (trx) => {
           const now = new Date();
           const restored = await repo.setCompanyDeleted(companiesDb(trx), id, false, ctx.actor.accountId, now);
           if (!restored) throw new AppError('not_found', 'No deleted company with this id');
           await recordChange(trx, { recordType: 'company', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
-          return restored;
+          return present(fields, restored);
         });
       } catch (error) {
         if (error instanceof AppError) throw error;

@@ -7,6 +7,8 @@ export interface CompaniesTable {
   industry: string | null;
   employees: number | null;
   address: string | null;
+  /** Custom field values by field id (see custom-fields). */
+  custom: ColumnType<Record<string, unknown>, string | undefined, string>;
   ownerId: string | null;
   createdBy: string;
   updatedBy: string;

@@ -1,7 +1,8 @@
 // Data access for pipelines, stages, deals and stage history: plain Kysely
 // functions over a tenant-scoped database (or a transaction on it).
-import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
-import { afterCondition, escapeLike, sortValueColumn, type After, type Sort, type SortableField } from '../views/keyset.ts';
+import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import { afterCondition, escapeLike, orderBySort, sortValueColumn, type After, type Sort } from '../views/keyset.ts';
+import type { ListField } from '../views/filters.ts';
 import type { Deal, DealsTable, DealsTables, Pipeline, PipelineStagesTable, Stage, StageKind } from './tables.ts';
 
 export type DealsDb = Kysely<DealsTables>;
@@ -60,14 +61,23 @@ export const liveDealCountIn = async (db: DealsDb, pipelineId: string) =>
 
 // ---- deals
 
-export const DEAL_SORT_FIELDS: Record<string, SortableField> = {
-  createdAt: { expr: sql`deals.created_at`, cast: 'timestamptz' },
-  updatedAt: { expr: sql`deals.updated_at`, cast: 'timestamptz' },
-  name: { expr: sql`lower(deals.name)`, cast: 'text' },
-  amount: { expr: sql`coalesce(deals.amount, -1)`, cast: 'numeric' },
-  closeDate: { expr: sql`coalesce(deals.close_date, '-infinity'::date)`, cast: 'date' },
-  stageChangedAt: { expr: sql`deals.stage_changed_at`, cast: 'timestamptz' },
+/** Standard fields of deals for filters and sorts (custom fields come from their definitions). */
+export const DEAL_FIELDS: Record<string, ListField> = {
+  name: { expr: sql`deals.name`, kind: 'text', sort: { expr: sql`lower(deals.name)`, cast: 'text' } },
+  amount: { expr: sql`deals.amount`, kind: 'number' },
+  currency: { expr: sql`deals.currency::text`, kind: 'text' },
+  closeDate: { expr: sql`deals.close_date`, kind: 'date' },
+  pipelineId: { expr: sql`deals.pipeline_id`, kind: 'uuid' },
+  stageId: { expr: sql`deals.stage_id`, kind: 'uuid' },
+  companyId: { expr: sql`deals.company_id`, kind: 'uuid' },
+  ownerId: { expr: sql`deals.owner_id`, kind: 'uuid' },
+  createdAt: { expr: sql`deals.created_at`, kind: 'timestamp', sort: { expr: sql`deals.created_at`, cast: 'timestamptz' } },
+  updatedAt: { expr: sql`deals.updated_at`, kind: 'timestamp', sort: { expr: sql`deals.updated_at`, cast: 'timestamptz' } },
+  stageChangedAt: { expr: sql`deals.stage_changed_at`, kind: 'timestamp', sort: { expr: sql`deals.stage_changed_at`, cast: 'timestamptz' } },
 };
+
+/** Full-text document of a deal (matches the GIN expression index of the search migration). */
+export const DEAL_SEARCH_DOCUMENT = sql`to_tsvector('simple', deals.name)`;
 
 export interface DealFilter {
   pipelineId?: string;
@@ -82,6 +92,8 @@ export interface DealFilter {
   closeDateFrom?: string;
   closeDateTo?: string;
   ids?: readonly string[];
+  search?: string;
+  conditions?: RawBuilder<boolean>[];
   deleted?: boolean;
 }
 
@@ -99,6 +111,7 @@ function dealSelect(db: DealsDb) {
       'deals.stageChangedAt',
       'deals.companyId',
       'deals.ownerId',
+      'deals.custom',
       'deals.createdBy',
       'deals.updatedBy',
       'deals.createdAt',
@@ -117,7 +130,7 @@ export const findDeal = (db: DealsDb, id: string, opts: { deleted?: boolean; for
     .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 
-export async function listDeals(db: DealsDb, filter: DealFilter, sort: Sort, limit: number, after?: After): Promise<Array<Deal & { sortValue: string }>> {
+export async function listDeals(db: DealsDb, filter: DealFilter, sort: Sort, limit: number, after?: After): Promise<Array<Deal & { sortValue: string[] }>> {
   return dealSelect(db)
     .select(sortValueColumn(sort))
     .where('deals.deletedAt', filter.deleted ? 'is not' : 'is', null)
@@ -135,9 +148,10 @@ export async function listDeals(db: DealsDb, filter: DealFilter, sort: Sort, lim
     .$if(filter.closeDateFrom !== undefined, (q) => q.where(sql`deals.close_date`, '>=', sql`${filter.closeDateFrom!}::date`))
     .$if(filter.closeDateTo !== undefined, (q) => q.where(sql`deals.close_date`, '<=', sql`${filter.closeDateTo!}::date`))
     .$if(filter.q !== undefined, (q) => q.where('deals.name', 'ilike', `%${escapeLike(filter.q!)}%`))
+    .$if(filter.search !== undefined, (q) => q.where(sql<boolean>`${DEAL_SEARCH_DOCUMENT} @@ to_tsquery('simple', ${filter.search!})`))
+    .$if((filter.conditions ?? []).length > 0, (q) => q.where(sql<boolean>`${sql.join(filter.conditions!, sql` and `)}`))
     .$if(after !== undefined, (q) => q.where(afterCondition(sort, after!, sql.ref('deals.id'))))
-    .orderBy(sort.field.expr, sort.direction)
-    .orderBy('deals.id', sort.direction)
+    .$call((q) => orderBySort(q, sort, 'deals.id'))
     .limit(limit)
     .execute();
 }

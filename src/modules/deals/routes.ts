@@ -5,6 +5,7 @@ import type { Platform } from '../../platform/module.ts';
 import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createDealsService } from './service.ts';
+import { createViewsService } from '../views/service.ts';
 import { createPipelinesService } from './pipelines-service.ts';
 import { CreateDeal, CreatePipeline, Deal, DealListQuery, DealPage, Pipeline, PipelineList, PipelineListQuery, StageHistory, UpdateDeal, UpdatePipeline } from './schemas.ts';
 
@@ -14,6 +15,7 @@ const PipelineRef = Type.Ref('Pipeline');
 export const dealRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const deals = createDealsService(platform);
   const pipelines = createPipelinesService();
+  const views = createViewsService();
   app.addSchema(Deal);
   app.addSchema(Pipeline);
 
@@ -66,7 +68,10 @@ export const dealRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asy
   app.get(
     '/v1/deals',
     { config: { permission: 'crm.deals.read' }, schema: { tags, summary: 'List deals (cursor pagination, filters, sort)', querystring: DealListQuery, response: { 200: DealPage, ...problemResponses(400, 401, 403) } } },
-    async (request) => deals.list(ctxOf(request), request.query),
+    async (request) => {
+      const ctx = ctxOf(request);
+      return deals.list(ctx, await views.applyView(ctx, request.query, 'deal'));
+    },
   );
   app.get(
     '/v1/deals/:id',

@@ -1,7 +1,9 @@
 // The HTTP contract of pipelines and deals.
 import { Type } from 'typebox';
 import { Nullable, Uuid } from '../../platform/http/schemas.ts';
-import { DEAL_SORT_FIELDS } from './repository.ts';
+import { DEAL_FIELDS } from './repository.ts';
+import { SORT_PATTERN } from '../views/filters.ts';
+import { CustomValues } from '../custom-fields/schemas.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const DateTime = Type.String({ format: 'date-time' });
@@ -59,6 +61,7 @@ export const Deal = Type.Object(
     companyId: Nullable(Uuid),
     ownerId: Nullable(Uuid),
     contactIds: Type.Array(Uuid),
+    custom: CustomValues,
     createdBy: Uuid,
     updatedBy: Uuid,
     createdAt: DateTime,
@@ -81,6 +84,7 @@ export const CreateDeal = Type.Object(
     companyId: Type.Optional(Nullable(Uuid)),
     ownerId: Type.Optional(Nullable(Uuid)),
     contactIds: Type.Optional(ContactIds),
+    custom: Type.Optional(CustomValues),
   },
   { additionalProperties: false, description: 'pipelineId defaults to the default pipeline, stageId to its first stage, ownerId to the caller.' },
 );
@@ -96,6 +100,7 @@ export const UpdateDeal = Type.Object(
     companyId: Type.Optional(Nullable(Uuid)),
     ownerId: Type.Optional(Nullable(Uuid)),
     contactIds: Type.Optional(ContactIds),
+    custom: Type.Optional(CustomValues),
   },
   { additionalProperties: false, minProperties: 1, description: 'Changing stageId (or pipelineId) writes a stage history row.' },
 );
@@ -104,7 +109,12 @@ export const DealListQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ maxLength: 1024 })),
-    sort: Type.Enum(Object.keys(DEAL_SORT_FIELDS).flatMap((f) => [f, `-${f}`]), { default: '-createdAt' }),
+    sort: Type.Optional(Type.String({ pattern: SORT_PATTERN, maxLength: 300, description: `Default -createdAt. Up to 4 comma-separated fields, a leading - sorts descending; ties break on id. Fields: ${Object.keys(DEAL_FIELDS).join(', ')}, custom.<key>` })),
+    filter: Type.Optional(
+      Type.Array(Type.String({ maxLength: 300 }), { maxItems: 20, description: 'Repeatable `<field>:<op>[:<value>]`, ops eq, neq, in (a,b), gt, gte, lt, lte, contains, empty, not_empty; fields as for sort' }),
+    ),
+    view: Type.Optional(Uuid),
+    search: Type.Optional(Type.String({ maxLength: 200, description: 'Full-text (prefix) search over the name' })),
     pipelineId: Type.Optional(Uuid),
     stageId: Type.Optional(Uuid),
     status: Type.Optional(Kind),

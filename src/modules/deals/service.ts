@@ -5,11 +5,15 @@ import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
-import { diff, recordChange } from '../companies/changes.ts';
+import { diff, diffCustom, recordChange } from '../companies/changes.ts';
 import { assertMember } from '../companies/members.ts';
 import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
+import { parseFilters, prefixTsQuery, resolverFor, sortableField } from '../views/filters.ts';
 import * as repo from './repository.ts';
 import type { Deal, DealsTables, Stage, StageKind } from './tables.ts';
+import { fieldsOf } from '../custom-fields/repository.ts';
+import { applyCustomValues, presentCustom } from '../custom-fields/values.ts';
+import type { CustomField, CustomFieldsTables } from '../custom-fields/tables.ts';
 
 export interface DealInput {
   name: string;
@@ -21,16 +25,24 @@ export interface DealInput {
   companyId?: string | null;
   ownerId?: string | null;
   contactIds?: string[];
+  custom?: Record<string, unknown>;
 }
 
-export interface DealListQuery extends Omit<repo.DealFilter, 'ids'> {
+export interface DealListQuery extends Omit<repo.DealFilter, 'ids' | 'conditions'> {
+  filter?: string[];
   limit: number;
   cursor?: string;
-  sort: string;
+  sort?: string;
+  view?: string;
   deleted: boolean;
 }
 
 const dealsDb = (db: RequestContext['db']): repo.DealsDb => db.withTables<DealsTables>();
+const customFieldsOf = (db: RequestContext['db']) => fieldsOf(db.withTables<CustomFieldsTables>(), 'deal');
+
+/** A deal as the API shows it: custom values by field key. */
+export type DealView = Omit<Deal, 'custom'> & { custom: Record<string, unknown> };
+const present = (fields: readonly CustomField[], d: Deal): DealView => ({ ...d, custom: presentCustom(fields, d.custom) });
 const bad = (pointer: string, detail: string, message = detail) => new AppError('validation_failed', message, { errors: [{ in: 'body', pointer, detail }] });
 const unknownRef = (pointer: string, what: string) => new AppError('invalid_reference', `No such ${what} in this tenant`, { errors: [{ in: 'body', pointer, detail: `unknown ${what}` }] });
 
@@ -67,22 +79,24 @@ export function createDealsService(deps: { db: Db }) {
     checkDate(input.closeDate, '/closeDate');
   };
 
-  const get = async (ctx: RequestContext, id: string): Promise<Deal> => {
+  const get = async (ctx: RequestContext, id: string): Promise<DealView> => {
     const deal = await repo.findDeal(dealsDb(ctx.db), id);
     if (!deal) throw new AppError('not_found', 'No such deal');
-    return deal;
+    return present(await customFieldsOf(ctx.db), deal);
   };
 
   return {
     get,
 
-    async create(ctx: RequestContext, input: DealInput): Promise<Deal> {
+    async create(ctx: RequestContext, input: DealInput): Promise<DealView> {
       if (input.amount != null && !input.currency) throw bad('/currency', 'required with an amount');
       const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
       const id = uuidv7();
+      const fields = await customFieldsOf(ctx.db);
       await ctx.db.transaction().execute(async (trx) => {
         const db = dealsDb(trx);
         await checkRefs(ctx, db, { ...input, ownerId });
+        const custom = await applyCustomValues(trx, fields, {}, input.custom, { creating: true });
         const stage = await resolveStage(db, input.pipelineId, input.stageId);
         const now = new Date();
         const by = ctx.actor.accountId;
@@ -97,6 +111,7 @@ export function createDealsService(deps: { db: Db }) {
           stageChangedAt: now,
           companyId: input.companyId ?? null,
           ownerId,
+          custom: JSON.stringify(custom),
           createdBy: by,
           updatedBy: by,
           createdAt: now,
@@ -112,14 +127,20 @@ export function createDealsService(deps: { db: Db }) {
     },
 
     async list(ctx: RequestContext, query: DealListQuery) {
-      const sort = parseSort(query.sort, repo.DEAL_SORT_FIELDS);
+      const fields = await customFieldsOf(ctx.db);
+      const resolve = resolverFor(repo.DEAL_FIELDS, fields);
+      const sort = parseSort(query.sort ?? '-createdAt', (name) => sortableField(resolve(name)));
+      const conditions = parseFilters(query.filter, resolve);
       const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
-      const { limit: _l, cursor: _c, sort: _s, ...filter } = query;
-      const rows = await repo.listDeals(dealsDb(ctx.db), { ...filter, q: filter.q?.trim() || undefined }, sort, query.limit + 1, after);
-      return toPage(rows, query.limit, sort);
+      const { limit: _l, cursor: _c, sort: _s, filter: _f, view: _v, search, ...filter } = query;
+      const tsquery = search === undefined ? undefined : (prefixTsQuery(search) ?? undefined);
+      const rows = await repo.listDeals(dealsDb(ctx.db), { ...filter, q: filter.q?.trim() || undefined, conditions, search: tsquery }, sort, query.limit + 1, after);
+      const page = toPage(rows, query.limit, sort);
+      return { data: page.data.map((d) => present(fields, d)), nextCursor: page.nextCursor };
     },
 
-    async update(ctx: RequestContext, id: string, patch: Partial<DealInput>): Promise<Deal> {
+    async update(ctx: RequestContext, id: string, patch: Partial<DealInput>): Promise<DealView> {
+      const fields = await customFieldsOf(ctx.db);
       await ctx.db.transaction().execute(async (trx) => {
         const db = dealsDb(trx);
         const before = await repo.findDeal(db, id, { forUpdate: true });
@@ -143,8 +164,12 @@ export function createDealsService(deps: { db: Db }) {
           ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
           ...(stage && stage.id !== before.stageId ? { pipelineId: stage.pipelineId, stageId: stage.id, stageChangedAt: now } : {}),
         };
-        await repo.updateDeal(db, id, { ...changes, updatedBy: by, updatedAt: now });
-        const changed: Record<string, [unknown, unknown]> = diff(before, changes, ['updatedAt', 'updatedBy', 'stageChangedAt']);
+        const custom = patch.custom === undefined ? undefined : await applyCustomValues(trx, fields, before.custom, patch.custom, { creating: false });
+        await repo.updateDeal(db, id, { ...changes, ...(custom ? { custom: JSON.stringify(custom) } : {}), updatedBy: by, updatedAt: now });
+        const changed: Record<string, [unknown, unknown]> = {
+          ...diff(before, changes, ['updatedAt', 'updatedBy', 'stageChangedAt']),
+          ...(custom ? diffCustom(presentCustom(fields, before.custom), presentCustom(fields, custom)) : {}),
+        };
         if (patch.contactIds) {
           const next = [...new Set(patch.contactIds)].sort();
           await repo.setDealContacts(db, id, next);
@@ -166,7 +191,7 @@ export function createDealsService(deps: { db: Db }) {
       });
     },
 
-    async restore(ctx: RequestContext, id: string): Promise<Deal> {
+    async restore(ctx: RequestContext, id: string): Promise<DealView> {
       await ctx.db.transaction().execute(async (trx) => {
         const now = new Date();
         if (!(await repo.setDealDeleted(dealsDb(trx), id, false, ctx.actor.accountId, now))) throw new AppError('not_found', 'No deleted deal with this id');

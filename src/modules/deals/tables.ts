@@ -43,6 +43,8 @@ export interface DealsTable {
   stageChangedAt: Date;
   companyId: string | null;
   ownerId: string | null;
+  /** Custom field values by field id (see custom-fields). */
+  custom: ColumnType<Record<string, unknown>, string | undefined, string>;
   createdBy: string;
   updatedBy: string;
   createdAt: Created;
