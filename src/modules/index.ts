@@ -2,6 +2,7 @@
 // module is a folder under src/modules/ and one line here.
 import type { PlinthModule } from '../platform/module.ts';
 import { identityModule } from './identity/index.ts';
+import { auditModule } from '../platform/audit/index.ts';
 import { contactsModule } from './contacts/index.ts';
 import { companiesModule } from './companies/index.ts';
 import { dealsModule } from './deals/index.ts';
@@ -14,4 +15,4 @@ import { emailModule } from '../platform/email/index.ts';
 import { filesModule } from './files/index.ts';
 import { notificationsModule } from './notifications/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule];
+export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule];

@@ -33,6 +33,8 @@ export interface RequestContext {
   tenant: TenantRef;
   actor: Actor;
   db: TenantDb;
+  /** Where the request comes from (recorded in the audit trail). */
+  client?: { ip: string; userAgent: string | null };
 }
 
 /** Context of a public, tenant-scoped route (login): a tenant, no actor yet. */

@@ -2,7 +2,8 @@
 // first; the tenant's schema comes with `ctx.db`, so nothing here can reach
 // another tenant's rows.
 import { v7 as uuidv7 } from 'uuid';
-import type { RequestContext } from '../../platform/context.ts';
+import type { RequestContext, TenantDb } from '../../platform/context.ts';
+import { auditSourceOf, recordAudit } from '../../platform/audit/writer.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
@@ -29,6 +30,15 @@ export interface ListQuery extends Omit<repo.ContactFilter, 'createdAfter' | 'cr
 }
 
 const contactsDb = (ctx: RequestContext): repo.ContactsDb => ctx.db.withTables<ContactsTables>();
+
+/** Runs `fn` in one transaction with a context whose `db` is that transaction, so the change and its audit row commit together. */
+const inTransaction = <T>(ctx: RequestContext, fn: (tx: RequestContext) => Promise<T>): Promise<T> =>
+  ctx.db.transaction().execute((trx) => fn({ ...ctx, db: trx as unknown as TenantDb }));
+
+const audit = (tx: RequestContext, action: string, id: string, before: Contact | null, after: Contact | null) =>
+  recordAudit(tx.db, auditSourceOf(tx), { action: `crm.contact.${action}`, targetType: 'contact', targetId: id, before, after });
+
+const lockedContact = (tx: RequestContext, id: string) => contactsDb(tx).selectFrom('contacts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 
 const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
 
@@ -66,19 +76,23 @@ export function createContactsService(deps: { db: Db }) {
       const now = new Date();
       const email = clean(input.email) ?? null;
       try {
-        return await repo.insertContact(contactsDb(ctx), {
-          id: uuidv7(),
-          firstName: input.firstName.trim(),
-          lastName: clean(input.lastName) ?? null,
-          email,
-          phone: clean(input.phone) ?? null,
-          jobTitle: clean(input.jobTitle) ?? null,
-          ownerId,
-          createdBy: ctx.actor.accountId,
-          updatedBy: ctx.actor.accountId,
-          createdAt: now,
-          updatedAt: now,
-          deletedAt: null,
+        return await inTransaction(ctx, async (tx) => {
+          const created = await repo.insertContact(contactsDb(tx), {
+            id: uuidv7(),
+            firstName: input.firstName.trim(),
+            lastName: clean(input.lastName) ?? null,
+            email,
+            phone: clean(input.phone) ?? null,
+            jobTitle: clean(input.jobTitle) ?? null,
+            ownerId,
+            createdBy: ctx.actor.accountId,
+            updatedBy: ctx.actor.accountId,
+            createdAt: now,
+            updatedAt: now,
+            deletedAt: null,
+          });
+          await audit(tx, 'created', created.id, null, created);
+          return created;
         });
       } catch (error) {
         return emailTaken(error, email);
@@ -120,25 +134,37 @@ export function createContactsService(deps: { db: Db }) {
         ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
       };
       try {
-        const updated = await repo.updateContact(contactsDb(ctx), id, { ...changes, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
-        if (!updated) throw new AppError('not_found', 'No such contact');
-        return updated;
+        return await inTransaction(ctx, async (tx) => {
+          const before = await lockedContact(tx, id);
+          const updated = await repo.updateContact(contactsDb(tx), id, { ...changes, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
+          if (!updated || !before) throw new AppError('not_found', 'No such contact');
+          await audit(tx, 'updated', id, before, updated);
+          return updated;
+        });
       } catch (error) {
         return emailTaken(error, changes.email);
       }
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
-      const deleted = await repo.setDeleted(contactsDb(ctx), id, true, ctx.actor.accountId, new Date());
-      if (!deleted) throw new AppError('not_found', 'No such contact');
+      await inTransaction(ctx, async (tx) => {
+        const before = await lockedContact(tx, id);
+        const deleted = await repo.setDeleted(contactsDb(tx), id, true, ctx.actor.accountId, new Date());
+        if (!deleted || !before) throw new AppError('not_found', 'No such contact');
+        await audit(tx, 'deleted', id, before, deleted);
+      });
     },
 
     /** Brings a soft-deleted contact back; refused while a live contact holds its email. */
     async restore(ctx: RequestContext, id: string): Promise<Contact> {
       try {
-        const restored = await repo.setDeleted(contactsDb(ctx), id, false, ctx.actor.accountId, new Date());
-        if (!restored) throw new AppError('not_found', 'No deleted contact with this id');
-        return restored;
+        return await inTransaction(ctx, async (tx) => {
+          const before = await lockedContact(tx, id);
+          const restored = await repo.setDeleted(contactsDb(tx), id, false, ctx.actor.accountId, new Date());
+          if (!restored || !before) throw new AppError('not_found', 'No deleted contact with this id');
+          await audit(tx, 'restored', id, before, restored);
+          return restored;
+        });
       } catch (error) {
         if (error instanceof AppError) throw error;
         return emailTaken(error, undefined);

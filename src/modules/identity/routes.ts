@@ -73,7 +73,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
       new AppError('rate_limited', `Too many attempts from your address; retry in ${limit.after}`, { headers: { 'retry-after': String(Math.ceil(limit.ttl / 1000)) } }),
   });
   const authLimit = { max: config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
-  const identity = createIdentityService({ ...platform, sessions, throttle, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`) });
+  const identity = createIdentityService({ ...platform, sessions, throttle, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`),
+    schemaOf: async (tenantId) => (await directory.byId(tenantId))?.schemaName,
+  });
   const sessionTags = ['auth'];
 
   app.post(
@@ -112,7 +114,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
         if (typeof header === 'string' && header.trim() && header.trim().toLowerCase() !== tenant.slug) throw new AppError('tenant_mismatch', 'The refresh token belongs to another tenant');
         if (tenant.status === 'suspended') throw new AppError('tenant_suspended');
         if (!(await directory.roleOf(tenantId, accountId))) throw new AppError('invalid_refresh_token', 'The account is no longer an active member of this tenant');
-      });
+      }, { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] });
     },
   );
 

@@ -4,6 +4,8 @@ import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
 import type { LoginThrottle } from '../../platform/auth/login-throttle.ts';
+import { scopeToTenant } from '../../platform/context.ts';
+import { appendAudit, auditSourceOf, recordAudit, type AuditEntry, type AuditSource } from '../../platform/audit/writer.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/passwords.ts';
 import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -14,8 +16,10 @@ export interface IdentityDeps {
   tokens: TokenService;
   sessions: SessionStore;
   throttle: LoginThrottle;
-  /** Where security events go until the audit trail records them. */
+  /** Writes a security event to the log (the audit row is written here). */
   securityLog: (event: string, data: Record<string, unknown>) => void;
+  /** The schema of a tenant, to write its audit rows. */
+  schemaOf: (tenantId: string) => Promise<string | undefined>;
 }
 
 /** Where a request comes from, recorded on its session. */
@@ -24,7 +28,10 @@ export interface ClientInfo {
   userAgent?: string | undefined;
 }
 
-export function createIdentityService({ db, tokens, sessions, throttle, securityLog }: IdentityDeps) {
+export function createIdentityService({ db, tokens, sessions, throttle, securityLog, schemaOf }: IdentityDeps) {
+  const anonymous = (ctx: PublicContext, client: ClientInfo): AuditSource => ({ actorId: null, requestId: ctx.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null });
+  const auditIn = (ctx: { tenant: { schemaName: string } }, source: AuditSource, entry: AuditEntry) => appendAudit(db, ctx.tenant.schemaName, source, entry);
+
   const pair = async (session: { accountId: string; tenantId: string; sessionId: string }, refreshToken: string) => ({
     ...(await tokens.issue(session)),
     refreshToken,
@@ -49,12 +56,14 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
       if (!account || !passwordOk || account.status !== 'active' || !membership) {
         const { failures, lockSeconds } = await throttle.fail(email, ip);
         if (lockSeconds > 0) securityLog('login_throttled', { tenantId: ctx.tenant.id, ip, failures, lockSeconds });
+        await auditIn(ctx, anonymous(ctx, client), { action: 'auth.login.failed', details: { email: email.toLowerCase(), failures, lockSeconds } });
         throw new AppError('invalid_credentials');
       }
       await throttle.succeed(email, ip);
       // The clear password is at hand only now: upgrade hashes made with older parameters.
       if (needsRehash(account.passwordHash)) await repo.updatePasswordHash(db, account.id, await hashPassword(input.password));
       const started = await sessions.start({ accountId: account.id, tenantId: ctx.tenant.id, ...client });
+      await auditIn(ctx, { ...anonymous(ctx, client), actorId: account.id }, { action: 'auth.login.succeeded', targetType: 'session', targetId: started.sessionId });
       return pair({ accountId: account.id, tenantId: ctx.tenant.id, sessionId: started.sessionId }, started.refreshToken);
     },
 
@@ -63,10 +72,19 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
      * session's tenant (usable, and the one the request names) and that the
      * account is still an active member before anything is issued.
      */
-    async refresh(refreshToken: string, checkTenant: (tenantId: string, accountId: string) => Promise<void>) {
+    async refresh(refreshToken: string, checkTenant: (tenantId: string, accountId: string) => Promise<void>, client: ClientInfo & { requestId: string }) {
       const outcome = await sessions.refresh(refreshToken);
       if (outcome.kind === 'reuse') {
         securityLog('refresh_token_reuse', { ...outcome.session });
+        const schema = await schemaOf(outcome.session.tenantId);
+        if (schema) {
+          await appendAudit(db, schema, { actorId: null, requestId: client.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null }, {
+            action: 'auth.refresh_token.reused',
+            targetType: 'session',
+            targetId: outcome.session.sessionId,
+            details: { accountId: outcome.session.accountId, sessionRevoked: true },
+          });
+        }
         throw new AppError('invalid_refresh_token');
       }
       if (outcome.kind === 'invalid') throw new AppError('invalid_refresh_token', outcome.reason === 'expired' ? 'The session has expired; log in again' : undefined);
@@ -82,17 +100,24 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
       if (problems.length > 0) {
         throw new AppError('validation_failed', `The new password ${problems.join(' and ')}`, { errors: problems.map((detail) => ({ pointer: '/newPassword', in: 'body' as const, detail })) });
       }
-      await repo.updatePasswordHash(db, account.id, await hashPassword(input.newPassword));
+      const passwordHash = await hashPassword(input.newPassword);
+      await db.transaction().execute(async (trx) => {
+        await repo.updatePasswordHash(trx, account.id, passwordHash);
+        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), { action: 'auth.password.changed', targetType: 'account', targetId: account.id });
+      });
       await sessions.revokeAll(account.id, 'password_changed', ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {});
     },
 
     async logout(ctx: RequestContext) {
       if (ctx.actor.sessionId) await sessions.revoke(ctx.actor.sessionId, 'logout');
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.logout', targetType: 'session', ...(ctx.actor.sessionId ? { targetId: ctx.actor.sessionId } : {}) });
     },
 
     /** Ends every session of the caller's account, in every tenant. */
     async logoutAll(ctx: RequestContext) {
-      return { revoked: await sessions.revokeAll(ctx.actor.accountId, 'logout_all') };
+      const revoked = await sessions.revokeAll(ctx.actor.accountId, 'logout_all');
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.logout_all', targetType: 'account', targetId: ctx.actor.accountId, details: { revoked } });
+      return { revoked };
     },
 
     async listSessions(ctx: RequestContext) {
@@ -110,10 +135,13 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
 
     async revokeSession(ctx: RequestContext, sessionId: string) {
       if (!(await sessions.revokeOwn(ctx.actor.accountId, ctx.tenant.id, sessionId, 'revoked_by_user'))) throw new AppError('not_found', 'No such session');
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.session.revoked', targetType: 'session', targetId: sessionId });
     },
 
     async revokeOtherSessions(ctx: RequestContext) {
-      return { revoked: await sessions.revokeAll(ctx.actor.accountId, 'revoked_by_user', { tenantId: ctx.tenant.id, ...(ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {}) }) };
+      const revoked = await sessions.revokeAll(ctx.actor.accountId, 'revoked_by_user', { tenantId: ctx.tenant.id, ...(ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {}) });
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.session.revoked_others', targetType: 'account', targetId: ctx.actor.accountId, details: { revoked } });
+      return { revoked };
     },
 
     async me(ctx: RequestContext) {

@@ -6,12 +6,14 @@ import * as core from './migrations/20261123000000_platform_core.ts';
 import * as identitySessions from './migrations/20261123030000_identity_sessions.ts';
 import * as tenantFleet from './migrations/20261123060000_tenant_fleet.ts';
 import * as loginThrottle from './migrations/20261123070000_login_throttle.ts';
+import * as auditInsertOnly from './migrations/20261123070100_audit_insert_only.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
   '20261123030000_identity_sessions': identitySessions,
   '20261123060000_tenant_fleet': tenantFleet,
   '20261123070000_login_throttle': loginThrottle,
+  '20261123070100_audit_insert_only': auditInsertOnly,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {

@@ -130,6 +130,7 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
       tenant: tenantRef(tenant),
       actor: { accountId: claims.accountId, role, permissions, ...(claims.sessionId ? { sessionId: claims.sessionId } : {}) },
       db: scopeToTenant(deps.db, tenant.schemaName),
+      client: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
     };
   });
 }
