@@ -73,19 +73,27 @@ export function decodeCursor(cursor: string, sort: Sort): After {
 export const sortValueColumn = (sort: Sort) => sql<string[]>`jsonb_build_array(${sql.join(sort.keys.map((k) => sql`(${k.field.expr})::text`))})`.as('sortValue');
 
 /**
- * WHERE condition: rows strictly after the cursor in the sort order, written
- * out as (a > x) or (a = x and b < y) or ... so mixed directions work.
+ * WHERE condition: rows strictly after the cursor in the sort order. With one
+ * direction it is a row comparison, (a, b, id) > (x, y, z), which PostgreSQL
+ * turns into an index range scan. Mixed directions are written out as
+ * (a > x) or (a = x and b < y) or ..., with the first key's bound (a >= x)
+ * added so an index on the first key still bounds the scan.
  */
 export function afterCondition(sort: Sort, after: After, idColumn: RawBuilder<unknown> | ReturnType<typeof sql.ref> = sql.ref('id')): RawBuilder<boolean> {
   const value = (i: number) => sql`cast(${after.values[i]} as ${sql.raw(sort.keys[i]!.field.cast)})`;
+  const op = (direction: 'asc' | 'desc', orEqual = false) => sql.raw(`${direction === 'asc' ? '>' : '<'}${orEqual ? '=' : ''}`);
+  if (sort.keys.every((k) => k.direction === sort.direction)) {
+    const left = sql.join([...sort.keys.map((k) => k.field.expr), idColumn]);
+    const right = sql.join([...sort.keys.map((_, i) => value(i)), sql`${after.id}::uuid`]);
+    return sql<boolean>`(${left}) ${op(sort.direction)} (${right})`;
+  }
   const terms = [...sort.keys, null].map((key, i) => {
     const equalBefore = sort.keys.slice(0, i).map((k, j) => sql`${k.field.expr} = ${value(j)}`);
-    const step = key
-      ? sql`${key.field.expr} ${sql.raw(key.direction === 'asc' ? '>' : '<')} ${value(i)}`
-      : sql`${idColumn} ${sql.raw(sort.direction === 'asc' ? '>' : '<')} ${after.id}::uuid`;
+    const step = key ? sql`${key.field.expr} ${op(key.direction)} ${value(i)}` : sql`${idColumn} ${op(sort.direction)} ${after.id}::uuid`;
     return sql`(${sql.join([...equalBefore, step], sql` and `)})`;
   });
-  return sql<boolean>`(${sql.join(terms, sql` or `)})`;
+  const first = sort.keys[0]!;
+  return sql<boolean>`(${first.field.expr} ${op(first.direction, true)} ${value(0)} and (${sql.join(terms, sql` or `)}))`;
 }
 
 /** ORDER BY the sort keys then the id. */
