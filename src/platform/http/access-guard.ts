@@ -12,6 +12,7 @@ import type { PermissionRegistry } from '../permissions.ts';
 import type { Tenant } from '../db/public-tables.ts';
 import { scopeToTenant, type PublicContext, type RequestContext, type TenantRef } from '../context.ts';
 import { AppError } from '../errors.ts';
+import { PLATFORM_PERMISSION_RE, platformAdminContext, type PlatformContext } from '../tenancy/platform-admins.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,9 +22,11 @@ declare module 'fastify' {
     public?: boolean;
     /** For public routes: resolve the tenant from X-Tenant or the host (login needs it). */
     tenant?: 'required';
+    /** A platform permission (`platform.<resource>.<action>`): platform admins only, no tenant (see tenancy/platform-admins.ts). */
+    platformPermission?: string;
   }
   interface FastifyRequest {
-    plinth: { ctx?: RequestContext; publicCtx?: PublicContext };
+    plinth: { ctx?: RequestContext; publicCtx?: PublicContext; platformCtx?: PlatformContext };
   }
 }
 
@@ -46,8 +49,12 @@ export function markRoutesPublic(app: FastifyInstance) {
 }
 
 function declarationProblem(route: RouteOptions, permissions: PermissionRegistry): string | null {
-  const { permission, public: isPublic } = route.config ?? {};
+  const { permission, public: isPublic, platformPermission } = route.config ?? {};
   const where = `${Array.isArray(route.method) ? route.method.join(',') : route.method} ${route.url}`;
+  if (platformPermission) {
+    if (permission || isPublic) return `${where} declares platformPermission together with a tenant permission or public: true`;
+    return PLATFORM_PERMISSION_RE.test(platformPermission) ? null : `${where}: platformPermission "${platformPermission}" must look like platform.<resource>.<action>`;
+  }
   if (permission && isPublic) return `${where} declares both a permission and public: true`;
   if (!permission && !isPublic) return `${where} declares neither a permission nor public: true`;
   if (permission && !permissions.has(permission)) return `${where} needs permission "${permission}", which no module registers`;
@@ -117,6 +124,10 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     const token = bearerToken(request);
     if (!token) throw new AppError('unauthenticated', 'Send an access token: Authorization: Bearer <token>');
     const claims = await deps.tokens.verify(token);
+    if (config.platformPermission) {
+      request.plinth.platformCtx = await platformAdminContext(deps.db, request.id, claims, config.platformPermission);
+      return;
+    }
     const slug = requestedSlug(request, deps.tenantBaseDomain);
     const tenant = usableTenant(slug ? await deps.directory.bySlug(slug) : await deps.directory.byId(claims.tenantId));
     if (tenant.id !== claims.tenantId) throw new AppError('tenant_mismatch', `The access token was issued for another tenant than "${tenant.slug}"`);

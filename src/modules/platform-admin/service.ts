@@ -1,0 +1,57 @@
+// The platform-admin API's operations: thin wrappers over the tenancy
+// functions the CLI uses too, plus the directory invalidation (this process
+// sees a change at once, others within TENANT_CACHE_TTL_MS) and the spare
+// pool refill after a sign-up claimed a spare.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Platform } from '../../platform/module.ts';
+import { AppError } from '../../platform/errors.ts';
+import { verifyPassword } from '../../platform/auth/passwords.ts';
+import { provisionTenant } from '../../platform/tenancy/provisioning.ts';
+import { deleteTenant, getTenant, listTenants, renameTenant, setTenantStatus } from '../../platform/tenancy/lifecycle.ts';
+import { exportTenant } from '../../platform/tenancy/export.ts';
+import { createSpareRefiller } from '../../platform/tenancy/spares.ts';
+import { fleetStatus } from '../../platform/tenancy/fleet.ts';
+import { PLATFORM_TENANT_ID } from '../../platform/tenancy/platform-admins.ts';
+import { ensureMember } from '../identity/service.ts';
+import { findPlatformAdminByEmail } from './admins.ts';
+
+export function createPlatformAdminService(platform: Platform, log: (error: unknown) => void) {
+  const { db, directory, migrations, config, tokens } = platform;
+  const refiller = createSpareRefiller(db, migrations, config.TENANT_SPARE_POOL_SIZE, log);
+  return {
+    refiller,
+    async login(input: { email: string; password: string }) {
+      const admin = await findPlatformAdminByEmail(db, input.email);
+      // Same work and answer for an unknown email as for a wrong password.
+      const ok = await verifyPassword(admin?.passwordHash, input.password);
+      if (!admin || !ok) throw new AppError('invalid_credentials');
+      return tokens.issue({ accountId: admin.id, tenantId: PLATFORM_TENANT_ID });
+    },
+    list: (query: { status?: 'active' | 'suspended'; limit: number; offset: number }) => listTenants(db, query),
+    get: (slug: string) => getTenant(db, slug),
+    async create(input: { slug: string; displayName: string; ownerEmail: string; ownerPassword?: string }) {
+      const password = input.ownerPassword ?? randomBytes(15).toString('base64url');
+      let existingAccount = false;
+      const tenant = await provisionTenant(db, migrations, { slug: input.slug, displayName: input.displayName }, async (trx, t) => {
+        existingAccount = Boolean(await trx.selectFrom('accounts').select('id').where((eb) => eb(eb.fn('lower', ['email']), '=', input.ownerEmail.toLowerCase())).executeTakeFirst());
+        await ensureMember(trx, { tenantId: t.id, email: input.ownerEmail, displayName: input.ownerEmail.split('@')[0]!, password, role: 'owner' });
+      });
+      directory.invalidateTenant(tenant);
+      refiller.refillSoon();
+      return {
+        tenant: await getTenant(db, tenant.slug),
+        owner: { email: input.ownerEmail, existingAccount, password: existingAccount || input.ownerPassword ? null : password },
+      };
+    },
+    setStatus: (slug: string, status: 'active' | 'suspended') => setTenantStatus(db, slug, status, directory),
+    rename: (slug: string, change: { slug?: string; displayName?: string }) => renameTenant(db, slug, change, directory),
+    async remove(slug: string, opts: { export: boolean }) {
+      const file = opts.export ? join(config.PLINTH_DATA_DIR, 'exports', `${slug}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.json`) : null;
+      if (file) await exportTenant(db, slug, file);
+      const r = await deleteTenant(db, slug, { directory });
+      return { ...r, exportFile: file };
+    },
+    fleetStatus: () => fleetStatus(db, migrations),
+  };
+}
