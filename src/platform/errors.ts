@@ -30,6 +30,7 @@ export const errorCatalogue = {
   contact_email_taken: { status: 409, title: 'A contact with this email already exists' },
   company_domain_taken: { status: 409, title: 'A company with this domain already exists' },
   stage_in_use: { status: 409, title: 'Deals are still in this stage' },
+  custom_field_key_taken: { status: 409, title: 'A custom field with this key already exists' },
   tenant_slug_taken: { status: 409, title: 'A tenant with this slug already exists' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
