@@ -15,6 +15,7 @@ export const errorCatalogue = {
   invalid_token: { status: 401, title: 'The access token is not valid' },
   invalid_credentials: { status: 401, title: 'Email or password is wrong' },
   invalid_refresh_token: { status: 401, title: 'The refresh token is not valid; log in again' },
+  invalid_mfa_code: { status: 401, title: 'The MFA code or challenge is not valid' },
   // 403
   permission_denied: { status: 403, title: 'You do not have the permission this needs' },
   tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
@@ -27,6 +28,7 @@ export const errorCatalogue = {
   // 405-415
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
+  mfa_already_enabled: { status: 409, title: 'MFA is already enabled; disable it first' },
   contact_email_taken: { status: 409, title: 'A contact with this email already exists' },
   company_domain_taken: { status: 409, title: 'A company with this domain already exists' },
   stage_in_use: { status: 409, title: 'Deals are still in this stage' },

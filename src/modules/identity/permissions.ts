@@ -2,5 +2,5 @@ import type { PermissionDef } from '../../platform/permissions.ts';
 
 export const identityPermissions = [
   { key: 'identity.me.read', description: 'See your own account, role and permissions', roles: ['admin', 'member', 'viewer'] },
-  { key: 'identity.sessions.manage', description: 'List and end your own login sessions, change your own password', roles: ['admin', 'member', 'viewer'] },
+  { key: 'identity.sessions.manage', description: 'Manage your own sign-in: sessions, password, MFA', roles: ['admin', 'member', 'viewer'] },
 ] as const satisfies readonly PermissionDef[];

@@ -6,6 +6,7 @@ import { IdParams, problemResponses, Uuid } from '../../platform/http/schemas.ts
 import rateLimit from '@fastify/rate-limit';
 import { createSessionStore } from '../../platform/auth/sessions.ts';
 import { createLoginThrottle } from '../../platform/auth/login-throttle.ts';
+import { createMfa } from '../../platform/auth/mfa.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
 
@@ -32,6 +33,25 @@ const ChangePasswordBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const MfaChallenge = Type.Object({
+  mfaRequired: Type.Literal(true),
+  mfaToken: Type.String({ description: 'Single use, 5 minutes: send it with a code to POST /v1/auth/mfa/verify' }),
+  expiresIn: Type.Integer(),
+});
+const TotpCode = Type.String({ pattern: '^[0-9]{6}$' });
+const MfaVerifyBody = Type.Union(
+  [
+    Type.Object({ mfaToken: Type.String({ minLength: 1, maxLength: 200 }), code: TotpCode }, { additionalProperties: false }),
+    Type.Object({ mfaToken: Type.String({ minLength: 1, maxLength: 200 }), recoveryCode: Type.String({ minLength: 1, maxLength: 40 }) }, { additionalProperties: false }),
+  ],
+);
+const CodeBody = Type.Object({ code: TotpCode }, { additionalProperties: false });
+const DisableMfaBody = Type.Union([
+  Type.Object({ code: TotpCode }, { additionalProperties: false }),
+  Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+]);
+const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) });
 
 const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
@@ -73,10 +93,20 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
       new AppError('rate_limited', `Too many attempts from your address; retry in ${limit.after}`, { headers: { 'retry-after': String(Math.ceil(limit.ttl / 1000)) } }),
   });
   const authLimit = { max: config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
-  const identity = createIdentityService({ ...platform, sessions, throttle, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`),
+  const mfa = createMfa(platform.db, { issuer: config.JWT_ISSUER });
+  const identity = createIdentityService({ ...platform, sessions, throttle, mfa, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`),
     schemaOf: async (tenantId) => (await directory.byId(tenantId))?.schemaName,
   });
   const sessionTags = ['auth'];
+  /** For routes whose tenant comes from a stored session or challenge: usable, the one the request names, still a member. */
+  const tenantCheck = (header: string | string[] | undefined) => async (tenantId: string, accountId: string) => {
+    const tenant = await directory.byId(tenantId);
+    if (!tenant) throw new AppError('invalid_refresh_token');
+    if (typeof header === 'string' && header.trim() && header.trim().toLowerCase() !== tenant.slug) throw new AppError('tenant_mismatch', 'The token belongs to another tenant');
+    if (tenant.status === 'suspended') throw new AppError('tenant_suspended');
+    if (!(await directory.roleOf(tenantId, accountId))) throw new AppError('invalid_refresh_token', 'The account is no longer an active member of this tenant');
+    return tenant;
+  };
 
   app.post(
     '/v1/auth/login',
@@ -87,7 +117,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
         summary: 'Log in to a tenant with email and password',
         description: 'The tenant comes from the `X-Tenant` header (or the subdomain).',
         body: LoginBody,
-        response: { 200: TokenResponse, ...problemResponses(400, 401, 403, 404, 429) },
+        response: { 200: Type.Union([TokenResponse, MfaChallenge]), ...problemResponses(400, 401, 403, 404, 429) },
       },
     },
     async (request) => identity.login(publicCtxOf(request), request.body, { ip: request.ip, userAgent: request.headers['user-agent'] }),
@@ -108,13 +138,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
     },
     async (request) => {
       const header = request.headers['x-tenant'];
-      return identity.refresh(request.body.refreshToken, async (tenantId, accountId) => {
-        const tenant = await directory.byId(tenantId);
-        if (!tenant) throw new AppError('invalid_refresh_token');
-        if (typeof header === 'string' && header.trim() && header.trim().toLowerCase() !== tenant.slug) throw new AppError('tenant_mismatch', 'The refresh token belongs to another tenant');
-        if (tenant.status === 'suspended') throw new AppError('tenant_suspended');
-        if (!(await directory.roleOf(tenantId, accountId))) throw new AppError('invalid_refresh_token', 'The account is no longer an active member of this tenant');
-      }, { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] });
+      return identity.refresh(request.body.refreshToken, tenantCheck(header), { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] });
     },
   );
 
@@ -183,6 +207,74 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
     },
     async (request, reply) => {
       await identity.changePassword(ctxOf(request), request.body);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/auth/mfa/verify',
+    {
+      config: { public: true, rateLimit: authLimit },
+      schema: {
+        tags: sessionTags,
+        summary: 'Second step of a login with MFA: a TOTP code or a recovery code',
+        description: 'The challenge allows 5 wrong codes; a TOTP code is never accepted twice and each recovery code works once.',
+        body: MfaVerifyBody,
+        response: { 200: TokenResponse, ...problemResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request) => identity.verifyMfa(request.body, tenantCheck(request.headers['x-tenant']), { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] }),
+  );
+
+  app.get(
+    '/v1/auth/mfa',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: { tags: sessionTags, summary: 'Whether MFA is on for your account', response: { 200: Type.Object({ enabled: Type.Boolean(), recoveryCodesLeft: Type.Integer() }), ...problemResponses(401, 403) } },
+    },
+    async (request) => identity.mfaStatus(ctxOf(request)),
+  );
+
+  app.post(
+    '/v1/auth/mfa/totp',
+    {
+      config: { permission: 'identity.sessions.manage' },
+      schema: {
+        tags: sessionTags,
+        summary: 'Start TOTP enrolment: a secret and its otpauth:// URI (for a QR code)',
+        description: 'MFA is on only after POST /v1/auth/mfa/totp/confirm with a first code.',
+        response: { 200: Type.Object({ secret: Type.String(), otpauthUri: Type.String() }), ...problemResponses(401, 403, 409) },
+      },
+    },
+    async (request) => identity.enrollTotp(ctxOf(request)),
+  );
+
+  app.post(
+    '/v1/auth/mfa/totp/confirm',
+    {
+      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      schema: { tags: sessionTags, summary: 'Confirm TOTP with a first code; returns ten recovery codes', body: CodeBody, response: { 200: RecoveryCodes, ...problemResponses(400, 401, 403, 429) } },
+    },
+    async (request) => identity.confirmTotp(ctxOf(request), request.body.code),
+  );
+
+  app.post(
+    '/v1/auth/mfa/recovery-codes',
+    {
+      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      schema: { tags: sessionTags, summary: 'Replace your recovery codes (needs a current TOTP code)', body: CodeBody, response: { 200: RecoveryCodes, ...problemResponses(400, 401, 403, 429) } },
+    },
+    async (request) => identity.regenerateRecoveryCodes(ctxOf(request), request.body.code),
+  );
+
+  app.post(
+    '/v1/auth/mfa/disable',
+    {
+      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      schema: { tags: sessionTags, summary: 'Turn MFA off (needs a current code or your password)', body: DisableMfaBody, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
+    },
+    async (request, reply) => {
+      await identity.disableMfa(ctxOf(request), request.body);
       return reply.code(204).send(null);
     },
   );

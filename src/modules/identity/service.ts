@@ -4,6 +4,7 @@ import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
 import type { LoginThrottle } from '../../platform/auth/login-throttle.ts';
+import type { Mfa } from '../../platform/auth/mfa.ts';
 import { scopeToTenant } from '../../platform/context.ts';
 import { appendAudit, auditSourceOf, recordAudit, type AuditEntry, type AuditSource } from '../../platform/audit/writer.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/passwords.ts';
@@ -16,6 +17,7 @@ export interface IdentityDeps {
   tokens: TokenService;
   sessions: SessionStore;
   throttle: LoginThrottle;
+  mfa: Mfa;
   /** Writes a security event to the log (the audit row is written here). */
   securityLog: (event: string, data: Record<string, unknown>) => void;
   /** The schema of a tenant, to write its audit rows. */
@@ -28,7 +30,7 @@ export interface ClientInfo {
   userAgent?: string | undefined;
 }
 
-export function createIdentityService({ db, tokens, sessions, throttle, securityLog, schemaOf }: IdentityDeps) {
+export function createIdentityService({ db, tokens, sessions, throttle, mfa, securityLog, schemaOf }: IdentityDeps) {
   const anonymous = (ctx: PublicContext, client: ClientInfo): AuditSource => ({ actorId: null, requestId: ctx.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null });
   const auditIn = (ctx: { tenant: { schemaName: string } }, source: AuditSource, entry: AuditEntry) => appendAudit(db, ctx.tenant.schemaName, source, entry);
 
@@ -62,9 +64,77 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
       await throttle.succeed(email, ip);
       // The clear password is at hand only now: upgrade hashes made with older parameters.
       if (needsRehash(account.passwordHash)) await repo.updatePasswordHash(db, account.id, await hashPassword(input.password));
+      if (await mfa.enabled(account.id)) {
+        // The password was right; tokens only after the second factor (POST /v1/auth/mfa/verify).
+        await auditIn(ctx, { ...anonymous(ctx, client), actorId: account.id }, { action: 'auth.login.mfa_required', targetType: 'account', targetId: account.id });
+        return { mfaRequired: true as const, ...(await mfa.startChallenge({ accountId: account.id, tenantId: ctx.tenant.id, ...client })) };
+      }
       const started = await sessions.start({ accountId: account.id, tenantId: ctx.tenant.id, ...client });
       await auditIn(ctx, { ...anonymous(ctx, client), actorId: account.id }, { action: 'auth.login.succeeded', targetType: 'session', targetId: started.sessionId });
       return pair({ accountId: account.id, tenantId: ctx.tenant.id, sessionId: started.sessionId }, started.refreshToken);
+    },
+
+    /** Second step of a login with MFA: a TOTP code or a recovery code against the challenge. */
+    async verifyMfa(
+      input: { mfaToken: string; code?: string | undefined; recoveryCode?: string | undefined },
+      checkTenant: (tenantId: string, accountId: string) => Promise<{ schemaName: string }>,
+      client: ClientInfo & { requestId: string },
+    ) {
+      const challenge = await mfa.challenge(input.mfaToken);
+      if (!challenge) throw new AppError('invalid_mfa_code', 'The MFA challenge is unknown, used or expired; log in again');
+      const ok = input.code !== undefined ? await mfa.acceptCode(challenge.accountId, input.code) : await mfa.useRecoveryCode(challenge.accountId, input.recoveryCode ?? '');
+      const tenant = await checkTenant(challenge.tenantId, challenge.accountId);
+      const source: AuditSource = { actorId: challenge.accountId, requestId: client.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null };
+      if (!ok) {
+        await mfa.failChallenge(challenge.id);
+        await auditIn({ tenant }, source, { action: 'auth.mfa.failed', targetType: 'account', targetId: challenge.accountId });
+        throw new AppError('invalid_mfa_code');
+      }
+      if (!(await mfa.completeChallenge(challenge.id))) throw new AppError('invalid_mfa_code', 'The MFA challenge was already used; log in again');
+      const started = await sessions.start({ accountId: challenge.accountId, tenantId: challenge.tenantId, ip: challenge.ip ?? undefined, userAgent: challenge.userAgent ?? undefined });
+      await auditIn({ tenant }, source, {
+        action: 'auth.login.succeeded',
+        targetType: 'session',
+        targetId: started.sessionId,
+        details: { mfa: input.code !== undefined ? 'totp' : 'recovery_code' },
+      });
+      return pair({ accountId: challenge.accountId, tenantId: challenge.tenantId, sessionId: started.sessionId }, started.refreshToken);
+    },
+
+    async mfaStatus(ctx: RequestContext) {
+      const enabled = await mfa.enabled(ctx.actor.accountId);
+      return { enabled, recoveryCodesLeft: enabled ? await mfa.remainingRecoveryCodes(ctx.actor.accountId) : 0 };
+    },
+
+    async enrollTotp(ctx: RequestContext) {
+      const account = await repo.findAccountById(db, ctx.actor.accountId);
+      const enrolled = account ? await mfa.enroll(account.id, account.email) : undefined;
+      if (!enrolled) throw new AppError('mfa_already_enabled');
+      return enrolled;
+    },
+
+    async confirmTotp(ctx: RequestContext, code: string) {
+      const recoveryCodes = await mfa.confirm(ctx.actor.accountId, code);
+      if (!recoveryCodes) throw badCode();
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.enabled', targetType: 'account', targetId: ctx.actor.accountId });
+      return { recoveryCodes };
+    },
+
+    async regenerateRecoveryCodes(ctx: RequestContext, code: string) {
+      if (!(await mfa.acceptCode(ctx.actor.accountId, code))) throw badCode();
+      const recoveryCodes = await mfa.regenerateRecoveryCodes(ctx.actor.accountId);
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.recovery_codes_regenerated', targetType: 'account', targetId: ctx.actor.accountId });
+      return { recoveryCodes };
+    },
+
+    /** Turning MFA off needs a fresh code or the password. */
+    async disableMfa(ctx: RequestContext, input: { code?: string | undefined; password?: string | undefined }) {
+      if (!(await mfa.enabled(ctx.actor.accountId))) throw new AppError('not_found', 'MFA is not enabled');
+      const account = await repo.findAccountById(db, ctx.actor.accountId);
+      const ok = input.code !== undefined ? await mfa.acceptCode(ctx.actor.accountId, input.code) : await verifyPassword(account?.passwordHash, input.password ?? '');
+      if (!ok) throw input.code !== undefined ? badCode() : new AppError('wrong_password');
+      await mfa.disable(ctx.actor.accountId);
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.disabled', targetType: 'account', targetId: ctx.actor.accountId });
     },
 
     /**
@@ -72,7 +142,7 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
      * session's tenant (usable, and the one the request names) and that the
      * account is still an active member before anything is issued.
      */
-    async refresh(refreshToken: string, checkTenant: (tenantId: string, accountId: string) => Promise<void>, client: ClientInfo & { requestId: string }) {
+    async refresh(refreshToken: string, checkTenant: (tenantId: string, accountId: string) => Promise<unknown>, client: ClientInfo & { requestId: string }) {
       const outcome = await sessions.refresh(refreshToken);
       if (outcome.kind === 'reuse') {
         securityLog('refresh_token_reuse', { ...outcome.session });
@@ -158,6 +228,8 @@ export function createIdentityService({ db, tokens, sessions, throttle, security
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
+
+const badCode = () => new AppError('validation_failed', 'The code is wrong or was already used', { errors: [{ pointer: '/code', in: 'body', detail: 'wrong or already used' }] });
 
 /**
  * Creates (or finds) an account and makes it a member of a tenant with a
