@@ -20,6 +20,7 @@ export const errorCatalogue = {
   permission_denied: { status: 403, title: 'You do not have the permission this needs' },
   tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
   wrong_password: { status: 403, title: 'The current password is wrong' },
+  mfa_enrollment_required: { status: 403, title: 'Enroll in MFA first' },
   tenant_suspended: { status: 403, title: 'This tenant is suspended' },
   // 404
   not_found: { status: 404, title: 'Not found' },

@@ -168,3 +168,44 @@ describe('recovery codes and disabling', () => {
     expectProblem(await m.call('POST', '/v1/auth/mfa/disable', { password: PASSWORD }), 404, 'not_found');
   });
 });
+
+describe('tenant policy: MFA required for roles', () => {
+  it('GET/PUT the policy: admins only, validated, audited', async () => {
+    const t = await createTenant(h, 'mq');
+    const admin = authed(t, t.tokens.admin);
+    expect((await admin('GET', '/v1/auth/policy')).json()).toEqual({ mfaRequiredRoles: [] });
+    expectProblem(await admin('POST', '/v1/auth/policy', { mfaRequiredRoles: [] }), 404, 'route_not_found');
+    const put = (token: string, payload: object) => h.app.inject({ method: 'PUT', url: '/v1/auth/policy', headers: { authorization: `Bearer ${token}`, 'x-tenant': t.slug }, payload });
+    expectProblem(await put(t.tokens.admin, { mfaRequiredRoles: ['superuser'] }), 400, 'validation_failed');
+    expectProblem(await put(t.tokens.member, { mfaRequiredRoles: ['member'] }), 403, 'permission_denied');
+    expectProblem(await h.app.inject({ method: 'PUT', url: '/v1/auth/policy', headers: { 'x-tenant': t.slug }, payload: { mfaRequiredRoles: [] } }), 401, 'unauthenticated');
+    expectProblem(await h.app.inject({ method: 'PUT', url: '/v1/auth/policy', headers: { authorization: `Bearer ${t.tokens.admin}`, 'x-tenant': a.slug }, payload: { mfaRequiredRoles: [] } }), 403, 'tenant_mismatch');
+    const ok = await put(t.tokens.admin, { mfaRequiredRoles: ['member', 'admin', 'member'] });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toEqual({ mfaRequiredRoles: ['admin', 'member'] });
+    // Another tenant's policy is untouched.
+    expect((await authed(a, a.tokens.admin)('GET', '/v1/auth/policy')).json()).toEqual({ mfaRequiredRoles: [] });
+    const audit = (await admin('GET', '/v1/audit?action=auth.policy.updated')).json() as { data: Array<{ changes: object }> };
+    expect(audit.data[0]!.changes).toEqual({ mfaRequiredRoles: { before: [], after: ['admin', 'member'] } });
+  });
+
+  it('a member of a required role without MFA gets a token that only reaches sign-in routes until they enroll and refresh', async () => {
+    const t = await createTenant(h, 'mz');
+    await h.app.inject({ method: 'PUT', url: '/v1/auth/policy', headers: { authorization: `Bearer ${t.tokens.owner}`, 'x-tenant': t.slug }, payload: { mfaRequiredRoles: ['member'] } });
+    const res = await login(t, t.accounts.member.email);
+    const pair = res.json() as { accessToken: string; refreshToken: string };
+    const call = authed(t, pair.accessToken);
+    expect(expectProblem(await call('GET', '/v1/contacts'), 403, 'mfa_enrollment_required').detail).toMatch(/enroll/);
+    expect((await call('GET', '/v1/me')).statusCode).toBe(200);
+    // Other roles are not affected.
+    const viewer = (await login(t, t.accounts.viewer.email)).json() as { accessToken: string };
+    expect((await authed(t, viewer.accessToken)('GET', '/v1/contacts')).statusCode).toBe(200);
+    // Enroll with the restricted token, refresh: full access.
+    const { secret } = (await call('POST', '/v1/auth/mfa/totp')).json() as { secret: string };
+    expect((await call('POST', '/v1/auth/mfa/totp/confirm', { code: codeFor(secret) })).statusCode).toBe(200);
+    const refreshed = (await h.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: pair.refreshToken } })).json() as { accessToken: string };
+    expect((await authed(t, refreshed.accessToken)('GET', '/v1/contacts')).statusCode).toBe(200);
+    // From now on the login asks for the second factor.
+    expect((await login(t, t.accounts.member.email)).json()).toHaveProperty('mfaRequired', true);
+  });
+});

@@ -1,6 +1,6 @@
 // Accounts and memberships live in `public`: an account can belong to many
 // tenants. Plain Kysely functions over the platform database or a transaction.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
 
@@ -29,3 +29,10 @@ export const accountIsMember = async (db: Db, tenantId: string, accountId: strin
 
 export const updatePasswordHash = (db: Db, accountId: string, passwordHash: string) =>
   db.updateTable('accounts').set({ passwordHash, updatedAt: new Date() }).where('id', '=', accountId).execute();
+
+export const mfaRequiredRoles = async (db: Db, tenantId: string): Promise<Role[]> =>
+  ((await sql<{ roles: Role[] }>`select mfa_required_roles as roles from tenant_auth_policies where tenant_id = ${tenantId}`.execute(db)).rows[0]?.roles ?? []);
+
+export const setMfaRequiredRoles = (db: Db, tenantId: string, roles: readonly Role[]) =>
+  sql`insert into tenant_auth_policies (tenant_id, mfa_required_roles, updated_at) values (${tenantId}, ${[...roles]}, now())
+    on conflict (tenant_id) do update set mfa_required_roles = excluded.mfa_required_roles, updated_at = now()`.execute(db);

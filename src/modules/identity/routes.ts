@@ -53,6 +53,11 @@ const DisableMfaBody = Type.Union([
 ]);
 const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) });
 
+const Policy = Type.Object(
+  { mfaRequiredRoles: Type.Array(Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]), { maxItems: 4 }) },
+  { additionalProperties: false },
+);
+
 const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 const Session = Type.Object({
@@ -277,6 +282,30 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
       await identity.disableMfa(ctxOf(request), request.body);
       return reply.code(204).send(null);
     },
+  );
+
+  app.get(
+    '/v1/auth/policy',
+    {
+      config: { permission: 'identity.policy.manage' },
+      schema: { tags: sessionTags, summary: "The tenant's sign-in policy", response: { 200: Policy, ...problemResponses(401, 403) } },
+    },
+    async (request) => identity.getPolicy(ctxOf(request)),
+  );
+
+  app.put(
+    '/v1/auth/policy',
+    {
+      config: { permission: 'identity.policy.manage' },
+      schema: {
+        tags: sessionTags,
+        summary: "Set the tenant's sign-in policy",
+        description: 'Members of a role in `mfaRequiredRoles` without MFA get tokens that only reach their own sign-in routes (403 mfa_enrollment_required elsewhere) until they enroll and refresh.',
+        body: Policy,
+        response: { 200: Policy, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => identity.setPolicy(ctxOf(request), request.body),
   );
 
   app.get(

@@ -34,8 +34,15 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
   const anonymous = (ctx: PublicContext, client: ClientInfo): AuditSource => ({ actorId: null, requestId: ctx.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null });
   const auditIn = (ctx: { tenant: { schemaName: string } }, source: AuditSource, entry: AuditEntry) => appendAudit(db, ctx.tenant.schemaName, source, entry);
 
+  /** True when the tenant requires MFA for the member's role and the account has none. */
+  const mustEnroll = async (accountId: string, tenantId: string) => {
+    const required = await repo.mfaRequiredRoles(db, tenantId);
+    if (required.length === 0) return false;
+    const membership = await repo.findMembership(db, tenantId, accountId);
+    return !!membership && required.includes(membership.role) && !(await mfa.enabled(accountId));
+  };
   const pair = async (session: { accountId: string; tenantId: string; sessionId: string }, refreshToken: string) => ({
-    ...(await tokens.issue(session)),
+    ...(await tokens.issue({ ...session, ...((await mustEnroll(session.accountId, session.tenantId)) ? { restricted: 'mfa_enrollment' as const } : {}) })),
     refreshToken,
     sessionId: session.sessionId,
   });
@@ -99,6 +106,26 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
         details: { mfa: input.code !== undefined ? 'totp' : 'recovery_code' },
       });
       return pair({ accountId: challenge.accountId, tenantId: challenge.tenantId, sessionId: started.sessionId }, started.refreshToken);
+    },
+
+    async getPolicy(ctx: RequestContext) {
+      return { mfaRequiredRoles: await repo.mfaRequiredRoles(db, ctx.tenant.id) };
+    },
+
+    async setPolicy(ctx: RequestContext, input: { mfaRequiredRoles: Role[] }) {
+      const mfaRequiredRoles = [...new Set(input.mfaRequiredRoles)].sort();
+      await db.transaction().execute(async (trx) => {
+        const before = await repo.mfaRequiredRoles(trx, ctx.tenant.id);
+        await repo.setMfaRequiredRoles(trx, ctx.tenant.id, mfaRequiredRoles);
+        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), {
+          action: 'auth.policy.updated',
+          targetType: 'tenant',
+          targetId: ctx.tenant.id,
+          before: { mfaRequiredRoles: before },
+          after: { mfaRequiredRoles },
+        });
+      });
+      return { mfaRequiredRoles };
     },
 
     async mfaStatus(ctx: RequestContext) {

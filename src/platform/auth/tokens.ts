@@ -14,6 +14,8 @@ export interface AccessClaims {
   tenantId: string;
   /** The login session (refresh-token family) the token was issued for. */
   sessionId?: string;
+  /** `mfa_enrollment`: the tenant requires MFA for this member, who has none yet; only sign-in routes work. */
+  restricted?: 'mfa_enrollment';
 }
 
 export type PublicJwk = { kty: string; crv?: string; x?: string; kid: string; alg: string; use: string };
@@ -93,9 +95,9 @@ export async function createTokenService(db: Db, opts: { issuer: string; ttlSeco
   };
 
   return {
-    async issue({ accountId, tenantId, sessionId }) {
+    async issue({ accountId, tenantId, sessionId, restricted }) {
       const key = await currentKey();
-      const accessToken = await new SignJWT(sessionId ? { tid: tenantId, sid: sessionId } : { tid: tenantId })
+      const accessToken = await new SignJWT({ tid: tenantId, ...(sessionId ? { sid: sessionId } : {}), ...(restricted ? { rst: restricted } : {}) })
         .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'at+jwt' })
         .setSubject(accountId)
         .setIssuer(opts.issuer)
@@ -115,7 +117,12 @@ export async function createTokenService(db: Db, opts: { issuer: string; ttlSeco
           typ: 'at+jwt',
         });
         if (typeof payload.sub !== 'string' || typeof payload.tid !== 'string') throw new AppError('invalid_token', 'The token lacks its subject or tenant');
-        return { accountId: payload.sub, tenantId: payload.tid, ...(typeof payload.sid === 'string' ? { sessionId: payload.sid } : {}) };
+        return {
+          accountId: payload.sub,
+          tenantId: payload.tid,
+          ...(typeof payload.sid === 'string' ? { sessionId: payload.sid } : {}),
+          ...(payload.rst === 'mfa_enrollment' ? { restricted: 'mfa_enrollment' as const } : {}),
+        };
       } catch (error) {
         if (error instanceof AppError) throw error;
         const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';

@@ -40,6 +40,8 @@ export interface GuardDeps {
 }
 
 const TENANT_HEADER = 'x-tenant';
+/** What a token restricted to MFA enrolment may still do: see yourself and manage your own sign-in. */
+const SIGN_IN_PERMISSIONS = new Set(['identity.me.read', 'identity.sessions.manage']);
 
 /** Routes registered inside `fn` are public (for third-party plugins such as the docs UI). */
 export function markRoutesPublic(app: FastifyInstance) {
@@ -135,6 +137,9 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     if (!role) throw new AppError('permission_denied', 'Your account is not an active member of this tenant');
     const permissions = deps.permissions.permissionsOf(role);
     const needed = config.permission!;
+    if (claims.restricted === 'mfa_enrollment' && !SIGN_IN_PERMISSIONS.has(needed)) {
+      throw new AppError('mfa_enrollment_required', 'This tenant requires MFA for your role: enroll (POST /v1/auth/mfa/totp, then /confirm) and refresh your token');
+    }
     if (!permissions.has(needed)) throw new AppError('permission_denied', `This needs the permission "${needed}", which the role "${role}" does not have`);
     request.plinth.ctx = {
       requestId: request.id,
