@@ -18,6 +18,8 @@ export interface Actor {
   permissions: ReadonlySet<string>;
   /** The login session of the access token (absent for tokens without one). */
   sessionId?: string;
+  /** Set when the caller authenticated with an API key (of the account `accountId` created). */
+  apiKeyId?: string;
 }
 
 /**

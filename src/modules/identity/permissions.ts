@@ -3,5 +3,6 @@ import type { PermissionDef } from '../../platform/permissions.ts';
 export const identityPermissions = [
   { key: 'identity.me.read', description: 'See your own account, role and permissions', roles: ['admin', 'member', 'viewer'] },
   { key: 'identity.policy.manage', description: "See and change the tenant's sign-in policy (MFA required for roles)", roles: ['admin'] },
+  { key: 'identity.apiKeys.manage', description: 'Create, list and revoke API keys of this tenant', roles: ['admin'] },
   { key: 'identity.sessions.manage', description: 'Manage your own sign-in: sessions, password, MFA', roles: ['admin', 'member', 'viewer'] },
 ] as const satisfies readonly PermissionDef[];

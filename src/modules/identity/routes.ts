@@ -9,6 +9,7 @@ import { createLoginThrottle } from '../../platform/auth/login-throttle.ts';
 import { createMfa } from '../../platform/auth/mfa.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
+import { apiKeyRoutes } from './api-keys-routes.ts';
 
 const LoginBody = Type.Object(
   {
@@ -103,6 +104,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
     schemaOf: async (tenantId) => (await directory.byId(tenantId))?.schemaName,
   });
   const sessionTags = ['auth'];
+  await app.register(apiKeyRoutes, { platform });
   /** For routes whose tenant comes from a stored session or challenge: usable, the one the request names, still a member. */
   const tenantCheck = (header: string | string[] | undefined) => async (tenantId: string, accountId: string) => {
     const tenant = await directory.byId(tenantId);

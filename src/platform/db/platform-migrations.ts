@@ -9,6 +9,7 @@ import * as loginThrottle from './migrations/20261123070000_login_throttle.ts';
 import * as auditInsertOnly from './migrations/20261123070100_audit_insert_only.ts';
 import * as mfa from './migrations/20261123070200_mfa.ts';
 import * as tenantAuthPolicy from './migrations/20261123070300_tenant_auth_policy.ts';
+import * as apiKeys from './migrations/20261123070400_api_keys.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -18,6 +19,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261123070100_audit_insert_only': auditInsertOnly,
   '20261123070200_mfa': mfa,
   '20261123070300_tenant_auth_policy': tenantAuthPolicy,
+  '20261123070400_api_keys': apiKeys,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {

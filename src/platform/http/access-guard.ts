@@ -12,6 +12,8 @@ import type { PermissionRegistry } from '../permissions.ts';
 import type { Tenant } from '../db/public-tables.ts';
 import { scopeToTenant, type PublicContext, type RequestContext, type TenantRef } from '../context.ts';
 import { AppError } from '../errors.ts';
+import { isApiKey, verifyApiKey } from '../auth/api-keys.ts';
+import { appendAudit } from '../audit/writer.ts';
 import { PLATFORM_PERMISSION_RE, platformAdminContext, type PlatformContext } from '../tenancy/platform-admins.ts';
 
 declare module 'fastify' {
@@ -125,8 +127,10 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     }
     const token = bearerToken(request);
     if (!token) throw new AppError('unauthenticated', 'Send an access token: Authorization: Bearer <token>');
-    const claims = await deps.tokens.verify(token);
+    const key = isApiKey(token) ? await verifyApiKey(deps.db, token) : undefined;
+    const claims = key ?? (await deps.tokens.verify(token));
     if (config.platformPermission) {
+      if (key) throw new AppError('permission_denied', 'API keys cannot use platform routes');
       request.plinth.platformCtx = await platformAdminContext(deps.db, request.id, claims, config.platformPermission);
       return;
     }
@@ -135,16 +139,28 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     if (tenant.id !== claims.tenantId) throw new AppError('tenant_mismatch', `The access token was issued for another tenant than "${tenant.slug}"`);
     const role = await deps.directory.roleOf(tenant.id, claims.accountId);
     if (!role) throw new AppError('permission_denied', 'Your account is not an active member of this tenant');
-    const permissions = deps.permissions.permissionsOf(role);
+    const rolePermissions = deps.permissions.permissionsOf(role);
+    // A key holds the scopes it was given that its creator still holds (demoting the creator narrows the key).
+    const permissions = key ? new Set(key.apiKey.permissions.filter((p) => rolePermissions.has(p) && !SIGN_IN_PERMISSIONS.has(p))) : rolePermissions;
     const needed = config.permission!;
     if (claims.restricted === 'mfa_enrollment' && !SIGN_IN_PERMISSIONS.has(needed)) {
       throw new AppError('mfa_enrollment_required', 'This tenant requires MFA for your role: enroll (POST /v1/auth/mfa/totp, then /confirm) and refresh your token');
     }
-    if (!permissions.has(needed)) throw new AppError('permission_denied', `This needs the permission "${needed}", which the role "${role}" does not have`);
+    if (!permissions.has(needed)) {
+      throw new AppError('permission_denied', key ? `This needs the permission "${needed}", which this API key does not hold` : `This needs the permission "${needed}", which the role "${role}" does not have`);
+    }
+    if (key?.apiKey.used) {
+      // Key use is a security event, recorded at most once a minute per key (with last_used_at).
+      await appendAudit(deps.db, tenant.schemaName, { actorId: claims.accountId, requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null }, {
+        action: 'auth.api_key.used',
+        targetType: 'api_key',
+        targetId: key.apiKey.id,
+      });
+    }
     request.plinth.ctx = {
       requestId: request.id,
       tenant: tenantRef(tenant),
-      actor: { accountId: claims.accountId, role, permissions, ...(claims.sessionId ? { sessionId: claims.sessionId } : {}) },
+      actor: { accountId: claims.accountId, role, permissions, ...(claims.sessionId ? { sessionId: claims.sessionId } : {}), ...(key ? { apiKeyId: key.apiKey.id } : {}) },
       db: scopeToTenant(deps.db, tenant.schemaName),
       client: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
     };
