@@ -125,3 +125,22 @@ describe('DELETE /v1/api-keys/:id', () => {
     expectProblem(await as(h, b, 'member')({ method: 'DELETE', url: `/v1/api-keys/${kb.id}` }), 403, 'permission_denied');
   });
 });
+
+describe('GET /v1/me/permissions', () => {
+  it('lists the caller’s permissions with descriptions; for a key, only its scope', async () => {
+    const res = await as(h, a, 'viewer')({ method: 'GET', url: '/v1/me/permissions' });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json() as { role: string; permissions: Array<{ key: string; description: string }> };
+    expect(body.role).toBe('viewer');
+    expect(body.permissions.map((p) => p.key)).toContain('crm.contacts.read');
+    expect(body.permissions.map((p) => p.key)).not.toContain('crm.contacts.write');
+    expect(body.permissions.every((p) => p.description.length > 0)).toBe(true);
+    const owner = (await as(h, a)({ method: 'GET', url: '/v1/me/permissions' })).json() as { permissions: unknown[] };
+    expect(owner.permissions.length).toBe(h.app.platform.permissions.all().length);
+    expectProblem(await h.app.inject({ method: 'GET', url: '/v1/me/permissions', headers: { 'x-tenant': a.slug } }), 401, 'unauthenticated');
+    expectProblem(await h.app.inject({ method: 'GET', url: '/v1/me/permissions', headers: { authorization: `Bearer ${a.tokens.viewer}`, 'x-tenant': b.slug } }), 403, 'tenant_mismatch');
+    // A key cannot hold identity.me.read, so it cannot call this route.
+    const k = await createKey(a, { name: 'r', permissions: ['crm.contacts.read'] });
+    expectProblem(await withKey(k.key, 'GET', '/v1/me/permissions'), 403, 'permission_denied');
+  });
+});

@@ -311,6 +311,23 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   );
 
   app.get(
+    '/v1/me/permissions',
+    {
+      config: { permission: 'identity.me.read' },
+      schema: {
+        tags: sessionTags,
+        summary: 'What you may do in this tenant: your role and each permission with its description',
+        response: { 200: Type.Object({ role: Type.String(), permissions: Type.Array(Type.Object({ key: Type.String(), description: Type.String() })) }), ...problemResponses(401, 403) },
+      },
+    },
+    async (request) => {
+      const ctx = ctxOf(request);
+      const defs = platform.permissions.all().filter((d) => ctx.actor.permissions.has(d.key));
+      return { role: ctx.actor.role, permissions: defs.map((d) => ({ key: d.key, description: d.description })).sort((x, y) => x.key.localeCompare(y.key)) };
+    },
+  );
+
+  app.get(
     '/.well-known/jwks.json',
     {
       config: { public: true },
