@@ -67,7 +67,7 @@ export async function fleet(ctx: FleetBenchContext & { tenants?: number }): Prom
     // Provisioning latency at growing fleet sizes, so a long run reports as it goes.
     // A database filled by an earlier (interrupted) run is topped up, not refilled.
     let filled = (await db.selectFrom('tenants').select((eb) => eb.fn.countAll<number>().as('n')).where('slug', 'like', 'fleet-%').executeTakeFirstOrThrow()).n;
-    const checkpoints = [...new Set([Math.min(1000, tenants), tenants])].filter((c) => c >= filled);
+    const checkpoints = [...new Set([Math.min(1000, tenants), Math.max(tenants, filled)])].filter((c) => c >= filled);
     const script = await recordTenantScript(ctx.database.url, set);
     data.alreadyFilled = filled;
     const fillStarted = performance.now();

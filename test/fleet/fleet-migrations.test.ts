@@ -84,7 +84,8 @@ describe('fleet migrations', () => {
       { name: 'fleet-test', tenantMigrations: { '29990101000000_fleet_scores': addScores, '29990102000000_noop': { up: async () => {}, down: async () => {} } } },
     ]);
     const canary = await migrateFleet(db, later, { slugs: slugs(), canary: 2 });
-    expect(canary.migrated).toEqual(slugs().slice(0, 2));
+    // The two oldest tenants (completion order varies with concurrency).
+    expect([...canary.migrated].sort()).toEqual(slugs().slice(0, 2).sort());
     expect(canary.planned).toBe(2);
     const rest = await migrateFleet(db, later, { slugs: slugs() });
     expect(rest.migrated.sort()).toEqual(slugs().slice(2).sort());
