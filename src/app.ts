@@ -29,6 +29,8 @@ import { Problem } from './platform/http/schemas.ts';
 import { createFileStorage } from './platform/files/index.ts';
 import { createRealtimeHub } from './platform/realtime/hub.ts';
 import { startRealtime } from './platform/realtime/server.ts';
+import { createDomainEvents } from './platform/events/events.ts';
+import { webhookSink } from './modules/webhooks/deliver.ts';
 import type { Platform, PlinthModule } from './platform/module.ts';
 import { modules as defaultModules } from './modules/index.ts';
 import { version } from './version.ts';
@@ -46,6 +48,8 @@ export type App = FastifyInstance & { platform: Platform };
 
 export function platformFor(config: Config, db: Db, modules: readonly PlinthModule[]) {
   const jobs = createJobQueue(createTaskRegistry(modules.flatMap((m) => m.tasks ?? [])), { maxAttempts: config.JOBS_MAX_ATTEMPTS });
+  const events = createDomainEvents();
+  events.subscribe(webhookSink(jobs));
   return {
     permissions: createPermissionRegistry(modules.flatMap((m) => m.permissions ?? [])),
     migrations: buildTenantMigrationSet(modules),
@@ -54,6 +58,7 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
     mail: createMail(config, jobs),
     storage: createFileStorage(config),
     realtime: createRealtimeHub(),
+    events,
   };
 }
 

@@ -57,6 +57,8 @@ export const ConfigSchema = Type.Object({
   EMAIL_FROM: Type.String({ format: 'email', default: 'no-reply@plinth.localhost', description: "Sender address; the display name is the tenant's brand name." }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for cross-instance realtime fan-out; unset: PostgreSQL does it.' })),
   REALTIME_ENABLED: Bool(true, 'Serve live notifications over WebSocket (socket.io at /socket.io).'),
+  WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Allow webhook URLs on loopback and private networks (development only).'),
+  WEBHOOKS_DISABLE_AFTER: Type.Integer({ minimum: 1, default: 5, description: 'Disable a webhook endpoint after this many deliveries in a row exhausted their retries.' }),
   METRICS_ENABLED: Bool(true, 'Serve Prometheus metrics at GET /metrics.'),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'When set, /metrics needs "Authorization: Bearer <token>".' })),
   FILES_DRIVER: Type.Enum(['local', 's3'], { default: 'local', description: 'Where file bytes go: local disk under PLINTH_DATA_DIR/files, or S3.' }),

@@ -53,7 +53,7 @@ try {
   await db.destroy();
 
   for (const mode of ['postgres', 'redis'] as const) {
-    const extra = mode === 'redis' ? { REDIS_URL: redisUrl } : {};
+    const extra: Record<string, string> = mode === 'redis' ? { REDIS_URL: redisUrl } : {};
     const one = await instance(extra);
     const two = await instance(extra);
     const adminToken = await login(one.address, tenant.slug, 'admin@bench.example');

@@ -14,6 +14,7 @@ import { jobsModule } from '../platform/jobs/index.ts';
 import { emailModule } from '../platform/email/index.ts';
 import { filesModule } from './files/index.ts';
 import { notificationsModule } from './notifications/index.ts';
+import { webhooksModule } from './webhooks/index.ts';
 import { platformAdminModule } from './platform-admin/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule, platformAdminModule];
+export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule, webhooksModule, platformAdminModule];

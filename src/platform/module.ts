@@ -15,6 +15,7 @@ import type { TaskDef } from './jobs/tasks.ts';
 import type { MailPort } from './email/mail.ts';
 import type { FileStorage } from './files/storage.ts';
 import type { RealtimeHub } from './realtime/hub.ts';
+import type { DomainEvents } from './events/events.ts';
 
 /** Platform services a module's routes may use. */
 export interface Platform {
@@ -32,6 +33,8 @@ export interface Platform {
   storage: FileStorage;
   /** Live pushes: `publish(trx, ...)` is delivered at commit; `broadcast()` at once. */
   realtime: RealtimeHub;
+  /** Typed domain events, published in the business transaction (webhooks subscribe). */
+  events: DomainEvents;
 }
 
 export interface PlinthModule {

@@ -1,0 +1,49 @@
+// Domain events: typed facts modules publish inside their business
+// transaction (`platform.events.publish(trx, ctx, type, data)`). Publishing
+// writes one webhook delivery (row + job) per subscribed endpoint on that
+// transaction, so subscribers hear of exactly the committed writes, with
+// retries, even if the process dies right after the commit.
+import type { Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { TenantRef } from '../context.ts';
+
+/** Event type → payload. Modules add theirs here, so subscribers can rely on the list. */
+export interface DomainEventTypes {
+  'crm.contact.created': { id: string; firstName: string; lastName: string | null; email: string | null };
+  'crm.contact.updated': { id: string; changes: string[] };
+  'crm.contact.deleted': { id: string };
+  'files.file.uploaded': { id: string; name: string; size: number; contentType: string };
+  /** Sent by POST /v1/webhooks/:id/ping to test an endpoint. */
+  'webhooks.ping': { endpointId: string };
+}
+export type DomainEventType = keyof DomainEventTypes;
+export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = ['crm.contact.created', 'crm.contact.updated', 'crm.contact.deleted', 'files.file.uploaded', 'webhooks.ping'];
+
+export interface DomainEvent<T extends DomainEventType = DomainEventType> {
+  id: string;
+  type: T;
+  tenantId: string;
+  occurredAt: string;
+  data: DomainEventTypes[T];
+}
+
+/** What an event turns into on commit; the webhooks module provides it. */
+export type EventSink = (trx: Kysely<any>, tenant: TenantRef, event: DomainEvent) => Promise<void>;
+
+export interface DomainEvents {
+  publish<T extends DomainEventType>(trx: Kysely<any>, ctx: { tenant: TenantRef }, type: T, data: DomainEventTypes[T]): Promise<DomainEvent<T>>;
+  /** Registers a sink (the webhooks module does at startup). */
+  subscribe(sink: EventSink): void;
+}
+
+export function createDomainEvents(): DomainEvents {
+  const sinks: EventSink[] = [];
+  return {
+    async publish(trx, ctx, type, data) {
+      const event = { id: uuidv7(), type, tenantId: ctx.tenant.id, occurredAt: new Date().toISOString(), data };
+      for (const sink of sinks) await sink(trx, ctx.tenant, event);
+      return event;
+    },
+    subscribe: (sink) => void sinks.push(sink),
+  };
+}
