@@ -40,6 +40,13 @@ const started = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
 
 const database = await openBenchDatabase(process.env.DATABASE_URL);
+// Ctrl-C or a CI timeout: still drop the bench database (or stop the embedded server).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: dropping ${database.name} and stopping`);
+    void database.close().finally(() => process.exit(130));
+  });
+}
 log(`database ${database.name} (${database.where}); load from ${tool}; ${quick ? 'quick' : 'full'} run`);
 const ctx: BenchContext = {
   database,

@@ -111,7 +111,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
   return {
     rows,
     notes: [
-      `overhead: best of ${rounds} interleaved round(s) per target; read: GET ${readPath} on a tenant with ${CONTACTS} contacts; write: POST /v1/contacts (no audit row yet: the audit trail is another issue; Plinth also checks the owner's membership, one extra query).`,
+      `overhead: best of ${rounds} interleaved round(s) per target; read: GET ${readPath} on a tenant with ${CONTACTS} contacts; write: POST /v1/contacts; Plinth's write is one transaction with the contact and its audit row (before/after JSON) and checks the owner's membership first, the baselines insert the contact only.`,
       ...(seeds.ok ? [] : [`seeds' stack column skipped: ${seeds.why}`]),
     ],
     data: { rounds, all, seedsStack: seeds },
