@@ -104,6 +104,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   if (config.REALTIME_ENABLED) {
     const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
     metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());
+    if (config.REDIS_URL) readiness.redis = () => realtime.redisReady();
     // Sockets close before the HTTP server waits for its connections to end.
     app.addHook('preClose', async () => realtime.close());
   }

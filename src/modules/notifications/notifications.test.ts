@@ -103,6 +103,12 @@ for (const mode of ['PostgreSQL', 'Redis'] as const) {
       expect(await read).toEqual({ ids: [note.id] });
     });
 
+    it('readiness reports Redis when it carries the fan-out', async () => {
+      const res = await two.h.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect((res.json() as { checks: Record<string, string> }).checks.redis).toBe(mode === 'Redis' ? 'ok' : undefined);
+    });
+
     it('refuses a handshake without a valid token', async () => {
       await expect(client(two.address, 'not-a-token')).rejects.toThrow(/unauthorized/);
       const s = connect(two.address, { transports: ['websocket'], reconnection: false, forceNew: true });

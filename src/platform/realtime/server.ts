@@ -17,6 +17,8 @@ export const REALTIME_PERMISSION = 'notifications.inbox.read';
 export interface RealtimeServer {
   io: Server;
   connections(): number;
+  /** False while the Redis adapter's connections are down (readiness); always true without Redis. */
+  redisReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -28,12 +30,14 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
     cors: opts.corsOrigins.length > 0 ? { origin: opts.corsOrigins.includes('*') ? '*' : opts.corsOrigins } : undefined,
   });
   const closers: Array<() => Promise<unknown>> = [];
+  let redisReady = () => true;
 
   if (opts.redisUrl) {
     const pub = new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
     const sub = pub.duplicate();
     for (const c of [pub, sub]) c.on('error', (err) => app.log.warn({ err: err.message }, 'realtime: Redis connection error'));
     io.adapter(createRedisAdapter(pub, sub, { key: 'plinth:socket.io' }));
+    redisReady = () => pub.status === 'ready' && sub.status === 'ready';
     closers.push(async () => {
       pub.disconnect();
       sub.disconnect();
@@ -89,6 +93,7 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
   return {
     io,
     connections: () => io.engine.clientsCount,
+    redisReady: () => redisReady(),
     async close() {
       closing = true;
       platform.realtime.attach(undefined);
