@@ -174,3 +174,30 @@ describe('tamper evidence', () => {
     expect(randomUUID()).toBeTruthy();
   });
 });
+
+describe('GET /v1/audit/export.csv', () => {
+  it('exports the filtered trail as CSV, newest first, defusing formula cells', async () => {
+    const t = await createTenant(h, 'ax');
+    await as(h, t)({ method: 'POST', url: '/v1/contacts', headers: { 'user-agent': '=HYPERLINK("http://evil")' }, payload: { firstName: 'Csv, "quoted"' } });
+    const res = await as(h, t)({ method: 'GET', url: '/v1/audit/export.csv?action=crm.*' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers['content-disposition']).toContain(`audit-${t.slug}.csv`);
+    const lines = res.body.trim().split('\n');
+    expect(lines[0]).toBe('seq,occurredAt,actorId,action,targetType,targetId,changes,ip,userAgent,requestId,hash');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('crm.contact.created');
+    expect(lines[1]).toContain(`'=HYPERLINK(""http://evil"")`);
+    expect(lines[1]).toContain('Csv, \\""quoted\\""');
+    const all = await as(h, t)({ method: 'GET', url: '/v1/audit/export.csv' });
+    expect(all.body.trim().split('\n')).toHaveLength(1 + 5); // 4 logins + 1 creation
+  });
+
+  it('400 for bad filters, 401, 403 for a member', async () => {
+    expectProblem(await as(h, a)({ method: 'GET', url: '/v1/audit/export.csv?from=yesterday' }), 400, 'validation_failed');
+    expectProblem(await as(h, a)({ method: 'GET', url: `/v1/audit/export.csv?from=${encodeURIComponent(new Date().toISOString())}&to=${encodeURIComponent(new Date(0).toISOString())}` }), 400, 'validation_failed');
+    expectProblem(await as(h, a)({ method: 'GET', url: '/v1/audit/export.csv?limit=5' }), 400, 'validation_failed');
+    expectProblem(await h.app.inject({ method: 'GET', url: '/v1/audit/export.csv', headers: { 'x-tenant': a.slug } }), 401, 'unauthenticated');
+    expectProblem(await as(h, a, 'member')({ method: 'GET', url: '/v1/audit/export.csv' }), 403, 'permission_denied');
+  });
+});

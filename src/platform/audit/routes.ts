@@ -6,6 +6,10 @@ import { problemResponses, Uuid } from '../http/schemas.ts';
 import { AppError } from '../errors.ts';
 import type { AuditTables } from './tables.ts';
 import { verifyChain } from './verify.ts';
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import type { Static } from 'typebox';
+import type { RequestContext } from '../context.ts';
 
 const Entry = Type.Object({
   seq: Type.Integer(),
@@ -36,6 +40,31 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
+const ExportQuery = Type.Omit(Query, ['limit', 'cursor'], { additionalProperties: false });
+type Filters = Static<typeof ExportQuery> & { cursor?: string };
+
+/** The filtered trail, newest first. */
+function filtered(ctx: RequestContext, q: Filters) {
+  if (q.from && q.to && new Date(q.from) >= new Date(q.to)) throw new AppError('validation_failed', '`from` must be before `to`', { errors: [{ in: 'query', pointer: '/from', detail: 'must be before to' }] });
+  return ctx.db
+    .withTables<AuditTables>()
+    .selectFrom('auditLog')
+    .selectAll()
+    .$if(q.actorId !== undefined, (b) => b.where('actorId', '=', q.actorId!))
+    .$if(q.action !== undefined, (b) => (q.action!.endsWith('*') ? b.where('action', 'like', `${q.action!.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`) : b.where('action', '=', q.action!)))
+    .$if(q.targetType !== undefined, (b) => b.where('targetType', '=', q.targetType!))
+    .$if(q.targetId !== undefined, (b) => b.where('targetId', '=', q.targetId!))
+    .$if(q.from !== undefined, (b) => b.where('occurredAt', '>=', new Date(q.from!)))
+    .$if(q.to !== undefined, (b) => b.where('occurredAt', '<', new Date(q.to!)))
+    .$if(q.cursor !== undefined, (b) => b.where('seq', '<', Number(q.cursor)))
+    .orderBy('seq', 'desc');
+}
+
+const CSV_COLUMNS = ['seq', 'occurredAt', 'actorId', 'action', 'targetType', 'targetId', 'changes', 'ip', 'userAgent', 'requestId', 'hash'] as const;
+/** A cell a spreadsheet would run as a formula gets a leading quote (OWASP CSV injection). */
+const safeCell = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
+const EXPORT_BATCH = 1000;
+
 const Verify = Type.Object({ ok: Type.Boolean(), checked: Type.Integer(), firstBrokenSeq: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()) });
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app) => {
@@ -53,28 +82,52 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
       },
     },
     async (request) => {
-      const ctx = ctxOf(request);
       const q = request.query;
-      if (q.from && q.to && new Date(q.from) >= new Date(q.to)) throw new AppError('validation_failed', '`from` must be before `to`', { errors: [{ in: 'query', pointer: '/from', detail: 'must be before to' }] });
-      const db = ctx.db.withTables<AuditTables>();
-      const rows = await db
-        .selectFrom('auditLog')
-        .selectAll()
-        .$if(q.actorId !== undefined, (b) => b.where('actorId', '=', q.actorId!))
-        .$if(q.action !== undefined, (b) => (q.action!.endsWith('*') ? b.where('action', 'like', `${q.action!.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`) : b.where('action', '=', q.action!)))
-        .$if(q.targetType !== undefined, (b) => b.where('targetType', '=', q.targetType!))
-        .$if(q.targetId !== undefined, (b) => b.where('targetId', '=', q.targetId!))
-        .$if(q.from !== undefined, (b) => b.where('occurredAt', '>=', new Date(q.from!)))
-        .$if(q.to !== undefined, (b) => b.where('occurredAt', '<', new Date(q.to!)))
-        .$if(q.cursor !== undefined, (b) => b.where('seq', '<', Number(q.cursor)))
-        .orderBy('seq', 'desc')
-        .limit(q.limit + 1)
-        .execute();
+      const rows = await filtered(ctxOf(request), q).limit(q.limit + 1).execute();
       const page = rows.slice(0, q.limit);
       return {
         data: page.map(({ prevHash: _p, ...r }) => ({ ...r, seq: Number(r.seq), occurredAt: r.occurredAt.toISOString(), hash: r.hash.toString('hex') })),
         nextCursor: rows.length > q.limit ? String(page.at(-1)!.seq) : null,
       };
+    },
+  );
+
+  app.get(
+    '/v1/audit/export.csv',
+    {
+      config: { permission: 'audit.log.read' },
+      schema: {
+        tags,
+        summary: 'The filtered audit trail as CSV (same filters as GET /v1/audit), newest first, streamed',
+        querystring: ExportQuery,
+        produces: ['text/csv'],
+        // 200: text/csv, `changes` as JSON (a stream, so no response schema).
+        response: problemResponses(400, 401, 403),
+      },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      const q = request.query;
+      filtered(ctx, q); // validates the filters before the 200 starts
+      async function* lines() {
+        yield stringify([[...CSV_COLUMNS]]);
+        let cursor: string | undefined;
+        for (;;) {
+          const rows = await filtered(ctx, { ...q, ...(cursor ? { cursor } : {}) }).limit(EXPORT_BATCH).execute();
+          if (rows.length === 0) return;
+          yield stringify(
+            rows.map((r) =>
+              [String(r.seq), r.occurredAt.toISOString(), r.actorId ?? '', r.action, r.targetType ?? '', r.targetId ?? '', r.changes ? JSON.stringify(r.changes) : '', r.ip ?? '', r.userAgent ?? '', r.requestId ?? '', r.hash.toString('hex')].map(safeCell),
+            ),
+          );
+          if (rows.length < EXPORT_BATCH) return;
+          cursor = String(rows.at(-1)!.seq);
+        }
+      }
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="audit-${ctx.tenant.slug}.csv"`)
+        .send(Readable.from(lines()));
     },
   );
 
