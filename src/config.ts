@@ -38,6 +38,7 @@ export const ConfigSchema = Type.Object({
   SIGNING_KEY_ROTATE_DAYS: Type.Integer({ minimum: 1, default: 30, description: 'At boot, a JWT signing key older than this is retired and a new one created.' }),
   SESSION_IDLE_TIMEOUT_SECONDS: Type.Integer({ minimum: 60, default: 1209600, description: 'A login session unused (not refreshed) for this long ends.' }),
   SESSION_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 2592000, description: 'A login session ends this long after the login, however often it is refreshed.' }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 0, description: 'Audit rows older than this many days are purged by a daily job (the chain re-anchors); 0 keeps them forever.' }),
   LOGIN_FREE_ATTEMPTS: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins per (email, IP) before each further failure locks that pair, for 1 s doubling per failure.' }),
   LOGIN_MAX_LOCK_SECONDS: Type.Integer({ minimum: 1, default: 900, description: 'Longest lock of one (email, IP) pair after failed logins.' }),
   LOGIN_FAILURE_RESET_SECONDS: Type.Integer({ minimum: 60, default: 43200, description: 'Failed logins of a pair older than this are forgotten.' }),

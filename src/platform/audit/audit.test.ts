@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { as, createTenant, expectProblem, PASSWORD, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
+import { scopeToTenant } from '../context.ts';
+import { purgeAudit } from './retention.ts';
 
 let h: Harness;
 let a: TestTenant;
@@ -199,5 +201,24 @@ describe('GET /v1/audit/export.csv', () => {
     expectProblem(await as(h, a)({ method: 'GET', url: '/v1/audit/export.csv?limit=5' }), 400, 'validation_failed');
     expectProblem(await h.app.inject({ method: 'GET', url: '/v1/audit/export.csv', headers: { 'x-tenant': a.slug } }), 401, 'unauthenticated');
     expectProblem(await as(h, a, 'member')({ method: 'GET', url: '/v1/audit/export.csv' }), 403, 'permission_denied');
+  });
+});
+
+describe('retention', () => {
+  it('purges rows past the retention period, re-anchors the chain (verify still ok) and audits the purge', async () => {
+    const t = await createTenant(h, 'ap');
+    for (const n of ['x', 'y']) await as(h, t)({ method: 'POST', url: '/v1/contacts', payload: { firstName: n } });
+    // Age the four login rows and the first creation: 40 days old (rows 1-5).
+    await tamper(t, (table) => sql`update ${table} set occurred_at = occurred_at - interval '40 days' where seq <= 5`);
+    const db = scopeToTenant(h.db, t.tenant.schemaName);
+    expect(await purgeAudit(db, 30)).toBe(5);
+    const left = (await list(t, '?limit=200')).data.map((e) => e.seq);
+    expect(left).toEqual([7, 6]);
+    expect((await list(t, '?action=audit.purged')).data[0]!.changes).toMatchObject({ throughSeq: { after: 5 }, rows: { after: 5 } });
+    expect(await verify(t)).toEqual({ ok: true, checked: 2 });
+    expect(await purgeAudit(db, 30)).toBe(0);
+    // Outside the purge, deleting is still refused.
+    await expect(sql`delete from ${sql.id(t.tenant.schemaName, 'audit_log')} where seq = 6`.execute(h.db)).rejects.toThrow(/insert-only/);
+    expect(h.app.platform.jobs.tasks.get('audit.purge')).toMatchObject({ scope: 'tenant', daily: true });
   });
 });

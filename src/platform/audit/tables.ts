@@ -20,6 +20,9 @@ export interface AuditHeadTable {
   id: boolean;
   seq: number;
   hash: Buffer;
+  /** The last row removed by retention (0: none); the chain continues from its hash. */
+  anchorSeq: ColumnType<number, number | undefined, number>;
+  anchorHash: ColumnType<Buffer, Buffer | undefined, Buffer>;
 }
 
 /** Changed fields: `{ field: { before, after } }`. */

@@ -18,8 +18,9 @@ const BATCH = 1000;
 
 export async function verifyChain(db: TenantDb): Promise<VerifyResult> {
   const adb = db.withTables<AuditTables>();
-  let prevHash: Buffer = Buffer.alloc(32);
-  let expectedSeq = 1;
+  const anchor = await adb.selectFrom('auditHead').select(['anchorSeq', 'anchorHash']).executeTakeFirstOrThrow();
+  let prevHash: Buffer = anchor.anchorHash;
+  let expectedSeq = Number(anchor.anchorSeq) + 1;
   let checked = 0;
   for (;;) {
     const rows = await adb.selectFrom('auditLog').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(BATCH).execute();

@@ -10,6 +10,7 @@ import * as auditInsertOnly from './migrations/20261123070100_audit_insert_only.
 import * as mfa from './migrations/20261123070200_mfa.ts';
 import * as tenantAuthPolicy from './migrations/20261123070300_tenant_auth_policy.ts';
 import * as apiKeys from './migrations/20261123070400_api_keys.ts';
+import * as auditPurge from './migrations/20261123070500_audit_purge.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -20,6 +21,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261123070200_mfa': mfa,
   '20261123070300_tenant_auth_policy': tenantAuthPolicy,
   '20261123070400_api_keys': apiKeys,
+  '20261123070500_audit_purge': auditPurge,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {
