@@ -61,7 +61,7 @@ describe('GET /v1/me', () => {
       account: { id: a.accounts.viewer.id, email: a.accounts.viewer.email },
       tenant: { id: a.tenant.id, slug: a.slug },
       role: 'viewer',
-      permissions: ['crm.contacts.read', 'files.files.read', 'identity.me.read', 'identity.sessions.manage', 'notifications.inbox.read'],
+      permissions: ['crm.activities.read', 'crm.companies.read', 'crm.contacts.read', 'crm.customFields.read', 'crm.deals.read', 'crm.reports.read', 'crm.search.read', 'crm.views.manage', 'files.files.read', 'identity.me.read', 'identity.sessions.manage', 'notifications.inbox.read'],
     });
   });
 

@@ -6,6 +6,7 @@ import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createCompaniesService } from './service.ts';
 import { createViewsService } from '../views/service.ts';
+import { mergeRoutes } from './merge-routes.ts';
 import { Company, CompanyListQuery, CompanyPage, CreateCompany, UpdateCompany } from './schemas.ts';
 
 const CompanyRef = Type.Ref('Company');
@@ -14,6 +15,7 @@ export const companyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
   const companies = createCompaniesService(platform);
   const views = createViewsService();
   app.addSchema(Company);
+  await app.register(mergeRoutes, { platform });
   const tags = ['companies'];
 
   app.post(

@@ -11,6 +11,7 @@ import * as mfa from './migrations/20261123070200_mfa.ts';
 import * as tenantAuthPolicy from './migrations/20261123070300_tenant_auth_policy.ts';
 import * as apiKeys from './migrations/20261123070400_api_keys.ts';
 import * as auditPurge from './migrations/20261123070500_audit_purge.ts';
+import * as pgTrgm from './migrations/20261123080000_pg_trgm.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -22,6 +23,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261123070300_tenant_auth_policy': tenantAuthPolicy,
   '20261123070400_api_keys': apiKeys,
   '20261123070500_audit_purge': auditPurge,
+  '20261123080000_pg_trgm': pgTrgm,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {
