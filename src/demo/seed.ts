@@ -1,5 +1,6 @@
 // The demo tenant `acme` that `npm start` creates on a fresh data folder: an
-// owner to log in with and a few contacts. Runs once; later starts find the
+// owner to log in with, a few contacts and CRM data (companies, deals across
+// the pipeline with stage history, activities). Runs once; later starts find the
 // tenant and leave it alone.
 import type { Db } from '../platform/db/database.ts';
 import type { TenantMigrationSet } from '../platform/tenancy/tenant-migrations.ts';
@@ -9,6 +10,7 @@ import { insertContact } from '../modules/contacts/repository.ts';
 import type { ContactsTables } from '../modules/contacts/tables.ts';
 import { v7 as uuidv7 } from 'uuid';
 import { scopeToTenant } from '../platform/context.ts';
+import { seedCrmDemo } from '../modules/deals/demo-data.ts';
 
 export const DEMO = {
   slug: 'acme',
@@ -33,10 +35,13 @@ export async function seedDemo(db: Db, migrations: TenantMigrationSet): Promise<
     const owner = await ensureMember(trx, { tenantId: tenant.id, email: DEMO.email, displayName: 'Acme Owner', password: DEMO.password, role: 'owner' });
     const contacts = scopeToTenant(trx, tenant.schemaName).withTables<ContactsTables>();
     let t = Date.now() - SAMPLE_CONTACTS.length * 60_000;
+    const contactIds: Record<string, string> = {};
     for (const c of SAMPLE_CONTACTS) {
       const at = new Date((t += 60_000));
-      await insertContact(contacts, { id: uuidv7(), ...c, ownerId: owner.id, createdBy: owner.id, updatedBy: owner.id, createdAt: at, updatedAt: at, deletedAt: null });
+      const created = await insertContact(contacts, { id: uuidv7(), ...c, ownerId: owner.id, createdBy: owner.id, updatedBy: owner.id, createdAt: at, updatedAt: at, deletedAt: null });
+      if (c.email) contactIds[c.email] = created.id;
     }
+    await seedCrmDemo(scopeToTenant(trx, tenant.schemaName), owner.id, contactIds);
   });
   return true;
 }
