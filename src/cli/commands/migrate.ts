@@ -2,7 +2,6 @@
 // (the last step), make (a new timestamped tenant migration in a module).
 import { Command } from 'commander';
 import { fleetStatus, migrateFleet, migrateFleetDown, type FleetRunOptions } from '../../platform/tenancy/fleet.ts';
-import { migratePlatform } from '../../platform/db/platform-migrations.ts';
 import { makeMigration } from '../scaffold/migration.ts';
 import { CliError, EXIT, output, parsePositiveInt, progressBar, table, withRuntime } from '../runtime.ts';
 
@@ -65,8 +64,7 @@ export function migrateCommand(): Command {
     .action(async (flags: RunFlags & { canary?: number }, cmd: Command) => {
       const opts = fleetOptions(flags, cmd, 'migrating');
       const run = await withRuntime(
-        async ({ database, migrations }) => {
-          const platform = await migratePlatform(database.db);
+        async ({ database, migrations, platformApplied: platform }) => {
           const r = await migrateFleet(database.db, migrations, { ...opts, canary: flags.canary });
           opts.finish();
           return { platform, latest: migrations.latest, ...r };
