@@ -63,7 +63,7 @@ async function timeNpmTest(): Promise<{ wallS: number; exitCode: number | null; 
   const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   // eslint-disable-next-line no-control-regex
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-  const summary = /Tests\s+(.+)/.exec(plain)?.[1]?.trim() ?? 'no summary';
+  const summary = /^\s*Tests\s+(\d.+)$/m.exec(plain)?.[1]?.trim() ?? 'no summary';
   return { wallS: (performance.now() - t0) / 1000, exitCode, summary };
 }
 
