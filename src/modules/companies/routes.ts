@@ -7,6 +7,10 @@ import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createCompaniesService } from './service.ts';
 import { createViewsService } from '../views/service.ts';
 import { mergeRoutes } from './merge-routes.ts';
+import { csvExport, customColumns } from '../views/csv-export.ts';
+import { fieldsOf } from '../custom-fields/repository.ts';
+import type { CustomFieldsTables } from '../custom-fields/tables.ts';
+import { CsvText } from '../crm-reports/schemas.ts';
 import { Company, CompanyListQuery, CompanyPage, CreateCompany, UpdateCompany } from './schemas.ts';
 
 const CompanyRef = Type.Ref('Company');
@@ -33,6 +37,25 @@ export const companyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
     },
   );
 
+  const STANDARD = ['id', 'name', 'domain', 'industry', 'employees', 'address', 'ownerId', 'createdAt', 'updatedAt'] as const;
+  app.get(
+    '/v1/companies/export.csv',
+    {
+      config: { permission: 'crm.companies.read' },
+      schema: { tags, summary: 'Every company matching the list parameters as CSV, streamed (no cap); custom fields as custom.<key> columns', querystring: CompanyListQuery, produces: ['text/csv'], response: { 200: CsvText, ...problemResponses(400, 401, 403) } },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      const query = await views.applyView(ctx, request.query, 'company');
+      const keys = (await fieldsOf(ctx.db.withTables<CustomFieldsTables>(), 'company')).map((f) => f.key);
+      // Validate (and fail with a problem) before the first byte is sent.
+      const first = await companies.list(ctx, { ...query, limit: 500, cursor: undefined });
+      return csvExport(reply, 'companies.csv', [...STANDARD, ...keys.map((k) => `custom.${k}`)], (cursor, limit) => (cursor ? companies.list(ctx, { ...query, limit, cursor }) : Promise.resolve(first)), (c) => ({
+        ...Object.fromEntries(STANDARD.map((k) => [k, c[k]])),
+        ...customColumns(keys, c.custom),
+      }));
+    },
+  );
   app.get(
     '/v1/companies/:id',
     { config: { permission: 'crm.companies.read' }, schema: { tags, summary: 'Get a company', params: IdParams, response: { 200: CompanyRef, ...problemResponses(400, 401, 403, 404) } } },

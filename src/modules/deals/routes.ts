@@ -6,6 +6,10 @@ import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createDealsService } from './service.ts';
 import { createViewsService } from '../views/service.ts';
+import { csvExport, customColumns } from '../views/csv-export.ts';
+import { fieldsOf } from '../custom-fields/repository.ts';
+import type { CustomFieldsTables } from '../custom-fields/tables.ts';
+import { CsvText } from '../crm-reports/schemas.ts';
 import { createPipelinesService } from './pipelines-service.ts';
 import { CreateDeal, CreatePipeline, Deal, DealListQuery, DealPage, Pipeline, PipelineList, PipelineListQuery, StageHistory, UpdateDeal, UpdatePipeline } from './schemas.ts';
 
@@ -71,6 +75,25 @@ export const dealRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asy
     async (request) => {
       const ctx = ctxOf(request);
       return deals.list(ctx, await views.applyView(ctx, request.query, 'deal'));
+    },
+  );
+  const STANDARD = ['id', 'name', 'amount', 'currency', 'closeDate', 'pipelineId', 'stageId', 'stageChangedAt', 'companyId', 'ownerId', 'contactIds', 'createdAt', 'updatedAt'] as const;
+  app.get(
+    '/v1/deals/export.csv',
+    {
+      config: { permission: 'crm.deals.read' },
+      schema: { tags, summary: 'Every deal matching the list parameters as CSV, streamed (no cap); custom fields as custom.<key> columns', querystring: DealListQuery, produces: ['text/csv'], response: { 200: CsvText, ...problemResponses(400, 401, 403) } },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      const query = await views.applyView(ctx, request.query, 'deal');
+      const keys = (await fieldsOf(ctx.db.withTables<CustomFieldsTables>(), 'deal')).map((f) => f.key);
+      // Validate (and fail with a problem) before the first byte is sent.
+      const first = await deals.list(ctx, { ...query, limit: 500, cursor: undefined });
+      return csvExport(reply, 'deals.csv', [...STANDARD, ...keys.map((k) => `custom.${k}`)], (cursor, limit) => (cursor ? deals.list(ctx, { ...query, limit, cursor }) : Promise.resolve(first)), (d) => ({
+        ...Object.fromEntries(STANDARD.map((c) => [c, c === 'contactIds' ? d.contactIds.join('; ') : d[c]])),
+        ...customColumns(keys, d.custom),
+      }));
     },
   );
   app.get(
