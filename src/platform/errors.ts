@@ -36,12 +36,12 @@ export const errorCatalogue = {
   custom_field_key_taken: { status: 409, title: 'A custom field with this key already exists' },
   tenant_slug_taken: { status: 409, title: 'A tenant with this slug already exists' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
-  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   file_too_large: { status: 413, title: 'The file is larger than allowed' },
   storage_quota_exceeded: { status: 413, title: "The tenant's storage quota would be exceeded" },
-  // 422
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   unsupported_file_type: { status: 415, title: 'This type of file is not accepted' },
   direct_upload_unavailable: { status: 409, title: 'Direct uploads need the S3 storage driver' },
+  // 422
   invalid_reference: { status: 422, title: 'A referenced record does not exist' },
   // 429
   rate_limited: { status: 429, title: 'Too many requests' },
