@@ -1,6 +1,8 @@
 // POST /v1/auth/login and GET /v1/me: the minimal identity of the foundation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { modules } from '../../src/modules/index.ts';
+import { createPermissionRegistry } from '../../src/platform/permissions.ts';
 import { as, createTenant, expectProblem, PASSWORD, startApp, type Harness, type TestTenant } from '../helpers.ts';
 
 let h: Harness;
@@ -57,11 +59,16 @@ describe('GET /v1/me', () => {
   it('returns the account, tenant, role and permissions', async () => {
     const res = await as(h, a, 'viewer')({ method: 'GET', url: '/v1/me' });
     expect(res.statusCode, res.body).toBe(200);
+    // Exactly the viewer's permissions from the registry: reads, never writes.
+    const viewer = [...createPermissionRegistry(modules.flatMap((m) => m.permissions ?? [])).permissionsOf('viewer')].sort();
+    const { permissions } = res.json() as { permissions: string[] };
+    expect(permissions).toEqual(viewer);
+    expect(permissions).toEqual(expect.arrayContaining(['crm.contacts.read', 'identity.me.read']));
+    expect(permissions).not.toContain('crm.contacts.write');
     expect(res.json()).toMatchObject({
       account: { id: a.accounts.viewer.id, email: a.accounts.viewer.email },
       tenant: { id: a.tenant.id, slug: a.slug },
       role: 'viewer',
-      permissions: ['crm.activities.read', 'crm.companies.read', 'crm.contacts.read', 'crm.customFields.read', 'crm.deals.read', 'crm.reports.read', 'crm.search.read', 'crm.views.manage', 'files.files.read', 'identity.me.read', 'identity.sessions.manage', 'notifications.inbox.read'],
     });
   });
 

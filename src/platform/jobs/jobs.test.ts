@@ -72,7 +72,12 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 8000) => {
   }
 };
 const jobRow = async (id: string) =>
-  (await sql<{ attempts: number; maxAttempts: number; runAt: Date; lastError: string | null }>`select attempts, max_attempts, run_at, last_error from graphile_worker._private_jobs where id = ${id}::bigint`.execute(h.db)).rows[0];
+  (await sql<{ attempts: number; maxAttempts: number; runAt: Date; lastError: string | null; lockedAt: Date | null }>`select attempts, max_attempts, run_at, last_error, locked_at from graphile_worker._private_jobs where id = ${id}::bigint`.execute(h.db)).rows[0];
+// graphile-worker counts an attempt when it locks the job: wait until that attempt has failed and released the job.
+const failedTimes = async (id: string, n: number) => {
+  const r = await jobRow(id);
+  return r?.attempts === n && r.lockedAt === null && r.lastError !== null;
+};
 const jobsWithKey = async (key: string) => (await sql<{ c: number }>`select count(*)::int as c from graphile_worker._private_jobs where key = ${key}`.execute(h.db)).rows[0]!.c;
 
 describe('enqueue', () => {
@@ -117,14 +122,14 @@ describe('failures', () => {
 
   it('a failing job retries with backoff, then lands in the failure list', async () => {
     const { id } = await jobs().enqueue(h.db, a.tenant.id, `test${run}.fail`, {});
-    await until(async () => (await jobRow(id))?.attempts === 1);
+    await until(() => failedTimes(id, 1));
     const afterFirst = (await jobRow(id))!;
     expect(afterFirst.lastError).toContain('boom');
     // graphile-worker's backoff: exp(min(attempts, 10)) seconds, so e^1 ≈ 2.7 s after the first failure.
     const delay = afterFirst.runAt.getTime() - Date.now();
     expect(delay).toBeGreaterThan(1000);
     expect(delay).toBeLessThan(3000);
-    await until(async () => (await jobRow(id))?.attempts === 2, 10_000);
+    await until(() => failedTimes(id, 2), 10_000);
     const res = await as(h, a, 'admin')({ method: 'GET', url: '/v1/jobs/failed' });
     expect(res.statusCode, res.body).toBe(200);
     const list = res.json() as { data: Array<{ id: string; task: string; attempts: number; maxAttempts: number; lastError: string }> };
@@ -154,7 +159,7 @@ describe('failures', () => {
   });
 
   it('discard: 400, 401, 403, other tenant 404, then 204 removes it', async () => {
-    await until(async () => (await jobRow(failedId))?.attempts === 2, 10_000);
+    await until(() => failedTimes(failedId, 2), 10_000);
     const url = `/v1/jobs/failed/${failedId}`;
     expectProblem(await as(h, a, 'admin')({ method: 'DELETE', url: '/v1/jobs/failed/1x' }), 400, 'validation_failed');
     expectProblem(await h.app.inject({ method: 'DELETE', url, headers: { 'x-tenant': a.slug } }), 401, 'unauthenticated');
