@@ -119,3 +119,14 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
   if (problems.size > 0) throw new ConfigError([...problems.values()]);
   return value as Config;
 }
+
+/** For entry points: the config, or every problem on stderr and exit code 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
+    process.exit(1);
+  }
+}

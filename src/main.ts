@@ -1,7 +1,7 @@
 // `npm start`: the API on DATABASE_URL or an embedded PostgreSQL, with the
 // demo tenant, until Ctrl-C (or SIGTERM) drains requests and stops cleanly.
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { buildApp, platformFor } from './app.ts';
 import { openDatabase } from './platform/db/open.ts';
 import { migratePlatform } from './platform/db/platform-migrations.ts';
@@ -13,16 +13,7 @@ import { DEMO, seedDemo } from './demo/seed.ts';
 const started = performance.now();
 const say = (msg: string) => process.stdout.write(`[plinth] ${msg}\n`);
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const database = await openDatabase(config, say);
 const running: { app?: Awaited<ReturnType<typeof buildApp>> } = {};

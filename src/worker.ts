@@ -3,7 +3,7 @@
 // jobs and waits for the running ones; a second signal exits at once.
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { platformFor } from './app.ts';
 import { openDatabase } from './platform/db/open.ts';
 import { migratePlatform } from './platform/db/platform-migrations.ts';
@@ -12,16 +12,7 @@ import { installJobSchema } from './platform/jobs/schema.ts';
 import { parseTaskFilter, startWorker, type JobWorker } from './platform/jobs/worker.ts';
 import { modules } from './modules/index.ts';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const log = pino({ level: config.LOG_LEVEL, base: { process: 'worker' } });
 const database = await openDatabase(config, (msg) => log.info(msg));

@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
-import { assertMember } from '../companies/members.ts';
+import { assertMember } from '../identity/members.ts';
 import type { RecordType } from '../companies/tables.ts';
 import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
 import * as repo from './repository.ts';

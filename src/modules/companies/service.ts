@@ -9,7 +9,7 @@ import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
 import { parseFilters, prefixTsQuery, resolverFor, sortableField } from '../views/filters.ts';
 import { diff, diffCustom, recordChange } from './changes.ts';
 import { normaliseDomain } from './domain.ts';
-import { assertMember } from './members.ts';
+import { assertMember } from '../identity/members.ts';
 import * as repo from './repository.ts';
 import type { CompaniesTables, Company } from './tables.ts';
 import { fieldsOf } from '../custom-fields/repository.ts';

@@ -7,7 +7,7 @@ import { auditSourceOf, recordAudit } from '../../platform/audit/writer.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
-import { accountIsMember } from '../identity/repository.ts';
+import { assertMember } from '../identity/members.ts';
 import * as repo from './repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Contact, ContactsTables } from './tables.ts';
@@ -60,14 +60,7 @@ function emailTaken(error: unknown, email: string | null | undefined): never {
 
 export function createContactsService(deps: { db: Db }) {
   // An owner must be a member of the same tenant; the check reads `public`.
-  const assertOwner = async (ctx: RequestContext, ownerId: string | null | undefined) => {
-    if (!ownerId) return;
-    if (!(await accountIsMember(deps.db, ctx.tenant.id, ownerId))) {
-      throw new AppError('invalid_reference', 'The owner must be a member of this tenant', {
-        errors: [{ in: 'body', pointer: '/ownerId', detail: 'not a member of this tenant' }],
-      });
-    }
-  };
+  const assertOwner = (ctx: RequestContext, ownerId: string | null | undefined) => assertMember(deps.db, ctx, ownerId, '/ownerId');
 
   return {
     async create(ctx: RequestContext, input: ContactInput): Promise<Contact> {

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { diff, diffCustom, recordChange } from '../companies/changes.ts';
-import { assertMember } from '../companies/members.ts';
+import { assertMember } from '../identity/members.ts';
 import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
 import { parseFilters, prefixTsQuery, resolverFor, sortableField } from '../views/filters.ts';
 import * as repo from './repository.ts';

@@ -2,7 +2,7 @@
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
-import { accountIsMember } from '../identity/repository.ts';
+import { accountIsMember } from './repository.ts';
 
 export async function assertMember(db: Db, ctx: RequestContext, accountId: string | null | undefined, pointer: string): Promise<void> {
   if (!accountId) return;
