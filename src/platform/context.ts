@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Role } from './db/public-tables.ts';
 import { assertSchemaName } from './tenancy/schema-name.ts';
+import type { RecordScope } from './record-scope.ts';
 
 export interface TenantRef {
   id: string;
@@ -16,6 +17,8 @@ export interface Actor {
   accountId: string;
   role: Role;
   permissions: ReadonlySet<string>;
+  /** Record scope per permission where the role narrows it below `all` (see record-scope.ts). */
+  scopes?: ReadonlyMap<string, RecordScope>;
   /** The login session of the access token (absent for tokens without one). */
   sessionId?: string;
   /** Set when the caller authenticated with an API key (of the account `accountId` created). */

@@ -1,0 +1,31 @@
+// Record scope: which records of a resource an actor may see or change under a
+// permission. A role grants each permission with a scope: `own` (records the
+// actor owns), `team` (the actor's and those of everyone who reports to them,
+// transitively, through memberships.reports_to) or `all`. Repositories apply it
+// inside their SQL, never by filtering rows after the fact:
+//
+//   db.selectFrom('deals').selectAll().where(ownerInScope(ctx, 'crm.deals.read', 'ownerId'))
+//
+// A record without an owner is visible only with scope `all`.
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { RequestContext } from './context.ts';
+
+export type RecordScope = 'own' | 'team' | 'all';
+export const RECORD_SCOPES: readonly RecordScope[] = ['own', 'team', 'all'];
+
+/** The scope the actor holds `permission` with (`all` unless the role narrows it). */
+export function scopeOf(ctx: Pick<RequestContext, 'actor'>, permission: string): RecordScope {
+  return ctx.actor.scopes?.get(permission) ?? 'all';
+}
+
+/** A WHERE condition restricting `ownerColumn` to the owners the actor may see under `permission`. */
+export function ownerInScope(ctx: Pick<RequestContext, 'actor' | 'tenant'>, permission: string, ownerColumn: string) {
+  return (_eb: ExpressionBuilder<any, any>): Expression<SqlBool> => {
+    const scope = scopeOf(ctx, permission);
+    if (scope === 'all') return sql<SqlBool>`true`;
+    const owner = sql.ref(ownerColumn);
+    if (scope === 'own') return sql<SqlBool>`${owner} = ${ctx.actor.accountId}::uuid`;
+    // Implemented with memberships.reports_to (identity: roles and hierarchy).
+    return sql<SqlBool>`${owner} = ${ctx.actor.accountId}::uuid`;
+  };
+}
