@@ -10,12 +10,14 @@ export const errorCatalogue = {
   malformed_json: { status: 400, title: 'The request body is not valid JSON' },
   invalid_cursor: { status: 400, title: 'The pagination cursor is not valid' },
   tenant_required: { status: 400, title: 'No tenant given: send the X-Tenant header' },
+  invalid_email_token: { status: 400, title: 'The link is not valid, was already used or has expired' },
   // 401
   unauthenticated: { status: 401, title: 'Authentication required' },
   invalid_token: { status: 401, title: 'The access token is not valid' },
   invalid_credentials: { status: 401, title: 'Email or password is wrong' },
   invalid_refresh_token: { status: 401, title: 'The refresh token is not valid; log in again' },
   invalid_mfa_code: { status: 401, title: 'The MFA code or challenge is not valid' },
+  mfa_code_required: { status: 401, title: 'This account has MFA: send a TOTP code or a recovery code too' },
   // 403
   permission_denied: { status: 403, title: 'You do not have the permission this needs' },
   tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
@@ -35,6 +37,8 @@ export const errorCatalogue = {
   stage_in_use: { status: 409, title: 'Deals are still in this stage' },
   custom_field_key_taken: { status: 409, title: 'A custom field with this key already exists' },
   tenant_slug_taken: { status: 409, title: 'A tenant with this slug already exists' },
+  email_already_verified: { status: 409, title: 'This email address is already verified' },
+  already_member: { status: 409, title: 'This account is already a member of the tenant' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   file_too_large: { status: 413, title: 'The file is larger than allowed' },
   storage_quota_exceeded: { status: 413, title: "The tenant's storage quota would be exceeded" },

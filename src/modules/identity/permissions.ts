@@ -5,4 +5,5 @@ export const identityPermissions = [
   { key: 'identity.policy.manage', description: "See and change the tenant's sign-in policy (MFA required for roles)", roles: ['admin'] },
   { key: 'identity.apiKeys.manage', description: 'Create, list and revoke API keys of this tenant', roles: ['admin'] },
   { key: 'identity.sessions.manage', description: 'Manage your own sign-in: sessions, password, MFA', roles: ['admin', 'member', 'viewer'] },
+  { key: 'identity.members.invite', description: 'Invite people to this tenant (into roles not above your own), list and revoke invitations', roles: ['admin'] },
 ] as const satisfies readonly PermissionDef[];

@@ -10,6 +10,8 @@ import { createMfa } from '../../platform/auth/mfa.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
 import { apiKeyRoutes } from './api-keys-routes.ts';
+import { emailFlowRoutes } from './email-flows-routes.ts';
+import { invitationRoutes } from './invitations-routes.ts';
 
 const LoginBody = Type.Object(
   {
@@ -78,7 +80,7 @@ const Jwks = Type.Object({
 });
 
 const Me = Type.Object({
-  account: Type.Object({ id: Uuid, email: Type.String(), displayName: Type.String() }),
+  account: Type.Object({ id: Uuid, email: Type.String(), displayName: Type.String(), emailVerifiedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) }),
   tenant: Type.Object({ id: Uuid, slug: Type.String(), displayName: Type.String() }),
   role: Type.String(),
   permissions: Type.Array(Type.String()),
@@ -105,6 +107,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   });
   const sessionTags = ['auth'];
   await app.register(apiKeyRoutes, { platform });
+  for (const routes of [emailFlowRoutes, invitationRoutes]) await app.register(routes, { platform, authLimit });
   /** For routes whose tenant comes from a stored session or challenge: usable, the one the request names, still a member. */
   const tenantCheck = (header: string | string[] | undefined) => async (tenantId: string, accountId: string) => {
     const tenant = await directory.byId(tenantId);

@@ -245,7 +245,7 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       const account = await repo.findAccountById(db, ctx.actor.accountId);
       if (!account) throw new AppError('invalid_token', 'The account of this token no longer exists');
       return {
-        account: { id: account.id, email: account.email, displayName: account.displayName },
+        account: { id: account.id, email: account.email, displayName: account.displayName, emailVerifiedAt: account.emailVerifiedAt?.toISOString() ?? null },
         tenant: { id: ctx.tenant.id, slug: ctx.tenant.slug, displayName: ctx.tenant.displayName },
         role: ctx.actor.role,
         permissions: [...ctx.actor.permissions].sort(),

@@ -15,6 +15,8 @@ import { fleetStatus } from '../../platform/tenancy/fleet.ts';
 import { PLATFORM_TENANT_ID } from '../../platform/tenancy/platform-admins.ts';
 import { ensureMember } from '../identity/service.ts';
 import { findPlatformAdminByEmail } from './admins.ts';
+import { sendVerificationMail } from '../identity/email-flows.ts';
+import { tenantRef } from '../../platform/http/access-guard.ts';
 
 export function createPlatformAdminService(platform: Platform, log: (error: unknown) => void) {
   const { db, directory, migrations, config, tokens } = platform;
@@ -35,7 +37,9 @@ export function createPlatformAdminService(platform: Platform, log: (error: unkn
       let existingAccount = false;
       const tenant = await provisionTenant(db, migrations, { slug: input.slug, displayName: input.displayName }, async (trx, t) => {
         existingAccount = Boolean(await trx.selectFrom('accounts').select('id').where((eb) => eb(eb.fn('lower', ['email']), '=', input.ownerEmail.toLowerCase())).executeTakeFirst());
-        await ensureMember(trx, { tenantId: t.id, email: input.ownerEmail, displayName: input.ownerEmail.split('@')[0]!, password, role: 'owner' });
+        const owner = await ensureMember(trx, { tenantId: t.id, email: input.ownerEmail, displayName: input.ownerEmail.split('@')[0]!, password, role: 'owner' });
+        // Sign-up: a new owner account gets a verification mail, with the new tenant's branding.
+        if (!existingAccount) await sendVerificationMail(platform, trx, tenantRef(t), owner);
       });
       directory.invalidateTenant(tenant);
       refiller.refillSoon();

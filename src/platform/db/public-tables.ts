@@ -25,6 +25,8 @@ export interface AccountsTable {
   status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
   createdAt: ColumnType<Date, Date | undefined, never>;
   updatedAt: ColumnType<Date, Date | undefined, Date>;
+  /** When the account proved it receives mail at `email` (verification link, invitation, reset). */
+  emailVerifiedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface MembershipsTable {
