@@ -15,6 +15,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Platform } from '../../platform/module.ts';
 import { sniffType, SNIFF_BYTES } from '../../platform/files/sniff.ts';
 import { objectKey } from '../../platform/files/storage.ts';
+import { auditRequest } from '../../platform/audit/writer.ts';
 import * as repo from './repository.ts';
 import type { FileRow, FilesTables } from './tables.ts';
 
@@ -27,6 +28,8 @@ export interface RecordLink {
 }
 
 const filesDb = (ctx: { db: RequestContext['db'] }) => ctx.db.withTables<FilesTables>();
+/** What the audit trail keeps of a file (never its storage key). */
+const audited = (f: FileRow) => ({ name: f.name, size: f.size, contentType: f.contentType, sha256: f.sha256, recordType: f.recordType, recordId: f.recordId });
 
 /** The client's file name without any path, bounded; never used in a storage key. */
 export const cleanName = (name: string | undefined) => basename((name ?? '').replace(/\\/g, '/')).replace(/\p{Cc}/gu, '').slice(0, 255) || 'file';
@@ -91,6 +94,7 @@ export function createFilesService(platform: Platform) {
           try {
             const file = await repo.insertFile(db, { id, name: cleanName(part.filename), size, sha256: hash.digest('hex'), contentType, storageKey: key, status: 'ready', ...record, uploadedBy: ctx.actor.accountId });
             await enqueueThumbnail(db, ctx, file);
+            await auditRequest(trx, ctx, { action: 'files.file.uploaded', targetType: 'file', targetId: file.id, after: audited(file) });
             return file;
           } catch (error) {
             await storage.delete(key).catch(() => {});
@@ -119,8 +123,12 @@ export function createFilesService(platform: Platform) {
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
-      const file = await repo.deleteFile(filesDb(ctx), id);
-      if (!file) throw new AppError('not_found', 'No such file');
+      const file = await platform.db.transaction().execute(async (trx) => {
+        const deleted = await repo.deleteFile(scopeToTenant(trx, ctx.tenant.schemaName).withTables<FilesTables>(), id);
+        if (!deleted) throw new AppError('not_found', 'No such file');
+        await auditRequest(trx, ctx, { action: 'files.file.deleted', targetType: 'file', targetId: id, before: audited(deleted) });
+        return deleted;
+      });
       // After the row is gone: a failure here leaves an unreachable object, never a row without bytes.
       await Promise.all([storage.delete(file.storageKey), file.thumbnailKey ? storage.delete(file.thumbnailKey) : undefined]);
     },
@@ -136,7 +144,9 @@ export function createFilesService(platform: Platform) {
       const file = await platform.db.transaction().execute(async (trx) => {
         const db = scopeToTenant(trx, ctx.tenant.schemaName).withTables<FilesTables>();
         await checkQuota(db, ctx.tenant.id, input.size);
-        return repo.insertFile(db, { id, name: cleanName(input.name), size: input.size, sha256: null, contentType: input.contentType, storageKey: key, status: 'pending', ...record, uploadedBy: ctx.actor.accountId });
+        const row = await repo.insertFile(db, { id, name: cleanName(input.name), size: input.size, sha256: null, contentType: input.contentType, storageKey: key, status: 'pending', ...record, uploadedBy: ctx.actor.accountId });
+        await auditRequest(trx, ctx, { action: 'files.upload.granted', targetType: 'file', targetId: id, after: audited(row) });
+        return row;
       });
       const upload = await storage.uploadUrl(key, { contentType: input.contentType, size: input.size, ttlSeconds: config.FILES_URL_TTL_SECONDS });
       return { file, upload: { method: 'PUT' as const, ...upload } };
@@ -152,7 +162,10 @@ export function createFilesService(platform: Platform) {
       const refuse = head.size > file.size ? new AppError('file_too_large', `The upload has ${head.size} bytes, ${file.size} were granted`) : type !== file.contentType ? new AppError('unsupported_file_type', `The bytes are ${type ?? 'of an unknown type'}, not ${file.contentType}`) : null;
       if (refuse) {
         await storage.delete(file.storageKey);
-        await repo.deleteFile(filesDb(ctx), id);
+        await platform.db.transaction().execute(async (trx) => {
+          await repo.deleteFile(scopeToTenant(trx, ctx.tenant.schemaName).withTables<FilesTables>(), id);
+          await auditRequest(trx, ctx, { action: 'files.upload.rejected', targetType: 'file', targetId: id, before: audited(file), details: { reason: refuse.code } });
+        });
         throw refuse;
       }
       return platform.db.transaction().execute(async (trx) => {
@@ -160,6 +173,7 @@ export function createFilesService(platform: Platform) {
         const ready = await repo.markReady(db, id, { size: head.size, contentType: file.contentType });
         if (!ready) throw new AppError('conflict', 'This upload is already complete');
         await enqueueThumbnail(db, ctx, ready);
+        await auditRequest(trx, ctx, { action: 'files.file.uploaded', targetType: 'file', targetId: id, after: audited(ready), details: { direct: true } });
         return ready;
       });
     },

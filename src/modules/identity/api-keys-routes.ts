@@ -7,7 +7,7 @@ import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses, Uuid } from '../../platform/http/schemas.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../../platform/auth/api-keys.ts';
-import { appendAudit, auditSourceOf } from '../../platform/audit/writer.ts';
+import { auditRequest } from '../../platform/audit/writer.ts';
 
 const CreateBody = Type.Object(
   {
@@ -75,8 +75,11 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = a
       if (lacking.length > 0) throw new AppError('permission_denied', `You cannot grant permissions you do not hold: ${lacking.join(', ')}`);
       const expiresAt = request.body.expiresAt ? new Date(request.body.expiresAt) : null;
       if (expiresAt && expiresAt <= new Date()) throw new AppError('validation_failed', 'expiresAt must be in the future', { errors: [{ in: 'body', pointer: '/expiresAt', detail: 'must be in the future' }] });
-      const { key, row } = await createApiKey(db, { tenantId: ctx.tenant.id, createdBy: ctx.actor.accountId, name: request.body.name.trim(), permissions: wanted, expiresAt });
-      await appendAudit(db, ctx.tenant.schemaName, auditSourceOf(ctx), { action: 'auth.api_key.created', targetType: 'api_key', targetId: row.id, after: { name: row.name, permissions: row.permissions, expiresAt: row.expiresAt } });
+      const { key, row } = await db.transaction().execute(async (trx) => {
+        const created = await createApiKey(trx, { tenantId: ctx.tenant.id, createdBy: ctx.actor.accountId, name: request.body.name.trim(), permissions: wanted, expiresAt });
+        await auditRequest(trx, ctx, { action: 'auth.api_key.created', targetType: 'api_key', targetId: created.row.id, after: { name: created.row.name, permissions: created.row.permissions, expiresAt: created.row.expiresAt } });
+        return created;
+      });
       return reply.code(201).send({ ...toJson(row), key });
     },
   );
@@ -98,9 +101,11 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = a
     },
     async (request, reply) => {
       const ctx = ctxOf(request);
-      const revoked = await revokeApiKey(db, ctx.tenant.id, request.params.id);
-      if (!revoked) throw new AppError('not_found', 'No such live API key');
-      await appendAudit(db, ctx.tenant.schemaName, auditSourceOf(ctx), { action: 'auth.api_key.revoked', targetType: 'api_key', targetId: revoked.id });
+      await db.transaction().execute(async (trx) => {
+        const revoked = await revokeApiKey(trx, ctx.tenant.id, request.params.id);
+        if (!revoked) throw new AppError('not_found', 'No such live API key');
+        await auditRequest(trx, ctx, { action: 'auth.api_key.revoked', targetType: 'api_key', targetId: revoked.id });
+      });
       return reply.code(204).send(null);
     },
   );

@@ -34,6 +34,12 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
   const anonymous = (ctx: PublicContext, client: ClientInfo): AuditSource => ({ actorId: null, requestId: ctx.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null });
   const auditIn = (ctx: { tenant: { schemaName: string } }, source: AuditSource, entry: AuditEntry) => appendAudit(db, ctx.tenant.schemaName, source, entry);
 
+  /** Audits a wrong MFA code given by a signed-in member; returns the error to throw. */
+  const failedCode = async (ctx: RequestContext, during: string) => {
+    await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.failed', targetType: 'account', targetId: ctx.actor.accountId, details: { during } });
+    return badCode();
+  };
+
   /** True when the tenant requires MFA for the member's role and the account has none. */
   const mustEnroll = async (accountId: string, tenantId: string) => {
     const required = await repo.mfaRequiredRoles(db, tenantId);
@@ -137,18 +143,19 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       const account = await repo.findAccountById(db, ctx.actor.accountId);
       const enrolled = account ? await mfa.enroll(account.id, account.email) : undefined;
       if (!enrolled) throw new AppError('mfa_already_enabled');
+      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.enrollment_started', targetType: 'account', targetId: ctx.actor.accountId });
       return enrolled;
     },
 
     async confirmTotp(ctx: RequestContext, code: string) {
       const recoveryCodes = await mfa.confirm(ctx.actor.accountId, code);
-      if (!recoveryCodes) throw badCode();
+      if (!recoveryCodes) throw await failedCode(ctx, 'enrollment');
       await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.enabled', targetType: 'account', targetId: ctx.actor.accountId });
       return { recoveryCodes };
     },
 
     async regenerateRecoveryCodes(ctx: RequestContext, code: string) {
-      if (!(await mfa.acceptCode(ctx.actor.accountId, code))) throw badCode();
+      if (!(await mfa.acceptCode(ctx.actor.accountId, code))) throw await failedCode(ctx, 'recovery_codes');
       const recoveryCodes = await mfa.regenerateRecoveryCodes(ctx.actor.accountId);
       await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.recovery_codes_regenerated', targetType: 'account', targetId: ctx.actor.accountId });
       return { recoveryCodes };
@@ -159,7 +166,11 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       if (!(await mfa.enabled(ctx.actor.accountId))) throw new AppError('not_found', 'MFA is not enabled');
       const account = await repo.findAccountById(db, ctx.actor.accountId);
       const ok = input.code !== undefined ? await mfa.acceptCode(ctx.actor.accountId, input.code) : await verifyPassword(account?.passwordHash, input.password ?? '');
-      if (!ok) throw input.code !== undefined ? badCode() : new AppError('wrong_password');
+      if (!ok) {
+        if (input.code !== undefined) throw await failedCode(ctx, 'disable');
+        await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.password.failed', targetType: 'account', targetId: ctx.actor.accountId, details: { during: 'mfa_disable' } });
+        throw new AppError('wrong_password');
+      }
       await mfa.disable(ctx.actor.accountId);
       await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.disabled', targetType: 'account', targetId: ctx.actor.accountId });
     },
@@ -192,7 +203,10 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
     /** Changes the caller's password (the current one proves it is them) and ends their other sessions. */
     async changePassword(ctx: RequestContext, input: { currentPassword: string; newPassword: string }) {
       const account = await repo.findAccountById(db, ctx.actor.accountId);
-      if (!account || !(await verifyPassword(account.passwordHash, input.currentPassword))) throw new AppError('wrong_password');
+      if (!account || !(await verifyPassword(account.passwordHash, input.currentPassword))) {
+        await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.password.failed', targetType: 'account', targetId: ctx.actor.accountId, details: { during: 'password_change' } });
+        throw new AppError('wrong_password');
+      }
       const problems = input.newPassword === input.currentPassword ? ['must differ from the current password'] : passwordProblems(input.newPassword, account.email);
       if (problems.length > 0) {
         throw new AppError('validation_failed', `The new password ${problems.join(' and ')}`, { errors: problems.map((detail) => ({ pointer: '/newPassword', in: 'body' as const, detail })) });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { ctxOf } from '../../platform/http/access-guard.ts';
+import { auditRequest } from '../../platform/audit/writer.ts';
 import { IdParams, Nullable, problemResponses, Uuid } from '../../platform/http/schemas.ts';
 import { createNotifications, READ_EVENT, toJson } from './service.ts';
 
@@ -86,7 +87,16 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform 
     },
   }, async (request, reply) => {
     const ctx = ctxOf(request);
-    const row = await db.transaction().execute((trx) => notifications.notify(trx, ctx, request.body));
+    const row = await db.transaction().execute(async (trx) => {
+      const sent = await notifications.notify(trx, ctx, request.body);
+      await auditRequest(trx, ctx, {
+        action: 'notifications.notification.sent',
+        targetType: 'account',
+        targetId: request.body.accountId,
+        details: { kind: request.body.kind, title: request.body.title, notificationId: sent?.id ?? null },
+      });
+      return sent;
+    });
     return reply.code(201).send(row ? toJson(row) : null);
   });
 };

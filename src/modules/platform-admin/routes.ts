@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { problemResponses } from '../../platform/http/schemas.ts';
+import type { AuditSource } from '../../platform/audit/writer.ts';
 import { createPlatformAdminService } from './service.ts';
 import { CreatedTenant, CreateTenant, DeletedTenant, DeleteQuery, FleetStatusSchema, ListTenantsQuery, PlatformLogin, PlatformTenant, PlatformToken, RenameTenant, SlugParams, TenantList } from './schemas.ts';
 
@@ -11,6 +12,8 @@ const admin = (request: FastifyRequest) => {
   if (!request.plinth.platformCtx) throw new Error(`No platform context on ${request.method} ${request.url}: declare config.platformPermission`);
   return request.plinth.platformCtx;
 };
+/** The platform admin as the actor of a row in a tenant's audit trail. */
+const auditSource = (request: FastifyRequest): AuditSource => ({ actorId: admin(request).accountId, requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
 
 // Dates leave as ISO strings (the response schemas say date-time); the
 // response schema checks the shape on the way out.
@@ -42,8 +45,7 @@ export const platformAdminRoutes: FastifyPluginAsyncTypebox<{ platform: Platform
     '/v1/platform/tenants',
     { config: { platformPermission: 'platform.tenants.write' }, schema: { tags, summary: 'Create a tenant and its owner', body: CreateTenant, response: { 201: CreatedTenant, ...problemResponses(400, 401, 403, 409) } } },
     async (request, reply) => {
-      admin(request);
-      return reply.code(201).send(json(await service.create(request.body)));
+      return reply.code(201).send(json(await service.create(request.body, auditSource(request))));
     },
   );
 
@@ -61,8 +63,7 @@ export const platformAdminRoutes: FastifyPluginAsyncTypebox<{ platform: Platform
       `/v1/platform/tenants/:slug/${action}`,
       { config: { platformPermission: 'platform.tenants.write' }, schema: { tags, summary: action === 'suspend' ? 'Suspend a tenant (its API answers 403)' : 'Resume a suspended tenant', params: SlugParams, response: { 200: TenantRef, ...problemResponses(401, 403, 404) } } },
       async (request) => {
-        admin(request);
-        return json(await service.setStatus(request.params.slug, status));
+        return json(await service.setStatus(request.params.slug, status, auditSource(request)));
       },
     );
   }
@@ -71,8 +72,7 @@ export const platformAdminRoutes: FastifyPluginAsyncTypebox<{ platform: Platform
     '/v1/platform/tenants/:slug',
     { config: { platformPermission: 'platform.tenants.write' }, schema: { tags, summary: 'Rename a tenant (slug and/or display name)', params: SlugParams, body: RenameTenant, response: { 200: TenantRef, ...problemResponses(400, 401, 403, 404, 409) } } },
     async (request) => {
-      admin(request);
-      return json(await service.rename(request.params.slug, request.body));
+      return json(await service.rename(request.params.slug, request.body, auditSource(request)));
     },
   );
 
@@ -80,8 +80,7 @@ export const platformAdminRoutes: FastifyPluginAsyncTypebox<{ platform: Platform
     '/v1/platform/tenants/:slug',
     { config: { platformPermission: 'platform.tenants.delete' }, schema: { tags, summary: 'Delete a tenant and all its data (exported first unless export=false)', params: SlugParams, querystring: DeleteQuery, response: { 200: DeletedTenant, ...problemResponses(400, 401, 403, 404) } } },
     async (request) => {
-      admin(request);
-      return json(await service.remove(request.params.slug, { export: request.query.export }));
+      return json(await service.remove(request.params.slug, { export: request.query.export }, auditSource(request)));
     },
   );
 

@@ -17,6 +17,8 @@ import { ensureMember } from '../identity/service.ts';
 import { findPlatformAdminByEmail } from './admins.ts';
 import { sendVerificationMail } from '../identity/email-flows.ts';
 import { tenantRef } from '../../platform/http/access-guard.ts';
+import { appendAudit, recordAudit, type AuditSource } from '../../platform/audit/writer.ts';
+import { scopeToTenant } from '../../platform/context.ts';
 
 export function createPlatformAdminService(platform: Platform, log: (error: unknown) => void) {
   const { db, directory, migrations, config, tokens } = platform;
@@ -32,7 +34,7 @@ export function createPlatformAdminService(platform: Platform, log: (error: unkn
     },
     list: (query: { status?: 'active' | 'suspended'; limit: number; offset: number }) => listTenants(db, query),
     get: (slug: string) => getTenant(db, slug),
-    async create(input: { slug: string; displayName: string; ownerEmail: string; ownerPassword?: string }) {
+    async create(input: { slug: string; displayName: string; ownerEmail: string; ownerPassword?: string }, source: AuditSource) {
       const password = input.ownerPassword ?? randomBytes(15).toString('base64url');
       let existingAccount = false;
       const tenant = await provisionTenant(db, migrations, { slug: input.slug, displayName: input.displayName }, async (trx, t) => {
@@ -40,6 +42,7 @@ export function createPlatformAdminService(platform: Platform, log: (error: unkn
         const owner = await ensureMember(trx, { tenantId: t.id, email: input.ownerEmail, displayName: input.ownerEmail.split('@')[0]!, password, role: 'owner' });
         // Sign-up: a new owner account gets a verification mail, with the new tenant's branding.
         if (!existingAccount) await sendVerificationMail(platform, trx, tenantRef(t), owner);
+        await recordAudit(scopeToTenant(trx, t.schemaName), source, { action: 'platform.tenant.created', targetType: 'tenant', targetId: t.id, after: { slug: t.slug, displayName: t.displayName, ownerEmail: input.ownerEmail } });
       });
       directory.invalidateTenant(tenant);
       refiller.refillSoon();
@@ -48,9 +51,37 @@ export function createPlatformAdminService(platform: Platform, log: (error: unkn
         owner: { email: input.ownerEmail, existingAccount, password: existingAccount || input.ownerPassword ? null : password },
       };
     },
-    setStatus: (slug: string, status: 'active' | 'suspended') => setTenantStatus(db, slug, status, directory),
-    rename: (slug: string, change: { slug?: string; displayName?: string }) => renameTenant(db, slug, change, directory),
-    async remove(slug: string, opts: { export: boolean }) {
+    /** Suspends or resumes; the change and its row in the tenant's own audit trail commit together. */
+    async setStatus(slug: string, status: 'active' | 'suspended', source: AuditSource) {
+      const t = await db.transaction().execute(async (trx) => {
+        const before = await getTenant(trx, slug);
+        const after = await setTenantStatus(trx, slug, status);
+        if (before.status !== after.status) {
+          await recordAudit(scopeToTenant(trx, after.schemaName), source, { action: status === 'suspended' ? 'platform.tenant.suspended' : 'platform.tenant.resumed', targetType: 'tenant', targetId: after.id, before: { status: before.status }, after: { status: after.status } });
+        }
+        return after;
+      });
+      directory.invalidateTenant(t);
+      return t;
+    },
+    async rename(slug: string, change: { slug?: string; displayName?: string }, source: AuditSource) {
+      const t = await db.transaction().execute(async (trx) => {
+        const before = await getTenant(trx, slug);
+        const after = await renameTenant(trx, slug, change);
+        await recordAudit(scopeToTenant(trx, after.schemaName), source, { action: 'platform.tenant.renamed', targetType: 'tenant', targetId: after.id, before: { slug: before.slug, displayName: before.displayName }, after: { slug: after.slug, displayName: after.displayName } });
+        return after;
+      });
+      directory.invalidateTenant({ id: t.id, slug });
+      directory.invalidateTenant(t);
+      return t;
+    },
+    /**
+     * Deletes a tenant. Its trail goes with it, so the deletion is recorded in
+     * the trail first: the export taken next (unless export=false) holds it.
+     */
+    async remove(slug: string, opts: { export: boolean }, source: AuditSource) {
+      const t = await getTenant(db, slug);
+      await appendAudit(db, t.schemaName, source, { action: 'platform.tenant.deleted', targetType: 'tenant', targetId: t.id, before: { slug: t.slug, displayName: t.displayName }, details: { exported: opts.export } });
       const file = opts.export ? join(config.PLINTH_DATA_DIR, 'exports', `${slug}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.json`) : null;
       if (file) await exportTenant(db, slug, file);
       const r = await deleteTenant(db, slug, { directory });

@@ -11,6 +11,7 @@ import type { JobQueue } from '../../platform/jobs/queue.ts';
 import { defineTenantTask } from '../../platform/jobs/tasks.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 import { refuseTarget } from './target.ts';
+import { recordAudit } from '../../platform/audit/writer.ts';
 import type { WebhookTables } from './tables.ts';
 
 export const DELIVER_TASK = 'webhooks.deliver';
@@ -82,7 +83,11 @@ export const deliverTask = defineTenantTask({
       const after = ctx.platform.config.WEBHOOKS_DISABLE_AFTER;
       const updated = await db.updateTable('webhook_endpoints').set((eb) => ({ failureStreak: eb('failureStreak', '+', 1) })).where('id', '=', endpoint.id).returning(['failureStreak']).executeTakeFirst();
       if (updated && updated.failureStreak >= after) {
-        await db.updateTable('webhook_endpoints').set({ enabled: false, disabledAt: new Date() }).where('id', '=', endpoint.id).execute();
+        await ctx.db.transaction().execute(async (trx) => {
+          await trx.withTables<WebhookTables>().updateTable('webhook_endpoints').set({ enabled: false, disabledAt: new Date() }).where('id', '=', endpoint.id).execute();
+          // A system action (no actor): the trail shows why deliveries stopped.
+          await recordAudit(trx, { actorId: null, requestId: null, ip: null, userAgent: null }, { action: 'webhooks.endpoint.disabled', targetType: 'webhook_endpoint', targetId: endpoint.id, details: { failureStreak: updated.failureStreak } });
+        });
         ctx.log.warn({ endpointId: endpoint.id, failures: updated.failureStreak }, 'webhook endpoint disabled after repeated failures');
       }
     }

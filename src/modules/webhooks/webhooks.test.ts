@@ -118,6 +118,9 @@ describe('deliveries', () => {
       return e && !e.enabled ? e : undefined;
     });
     expect(endpoint).toMatchObject({ enabled: false, failureStreak: 1 });
+    // A system action, in the trail with no actor.
+    const audit = await sql<{ actorId: string | null }>`select actor_id from ${sql.id(a.tenant.schemaName, 'audit_log')} where action = 'webhooks.endpoint.disabled' and target_id = ${ep.id}`.execute(h.db);
+    expect(audit.rows).toEqual([{ actorId: null }]);
     const enabled = await as(h, a, 'admin')({ method: 'POST', url: `/v1/webhooks/${ep.id}/enable` });
     expect(enabled.json()).toMatchObject({ enabled: true, failureStreak: 0 });
   });
@@ -173,5 +176,56 @@ describe('routes', () => {
     }
     expect((await as(h, a, 'admin')({ method: 'DELETE', url: `/v1/webhooks/${ep.id}` })).statusCode).toBe(204);
     expectProblem(await as(h, a, 'admin')({ method: 'GET', url: `/v1/webhooks/${ep.id}/deliveries` }), 404, 'not_found');
+  });
+});
+
+describe('PATCH /v1/webhooks/:id and POST /v1/webhooks/:id/rotate-secret', () => {
+  it('changes the URL and events; the rotated secret signs the next delivery, the old one no longer does', async () => {
+    const ep = await register(a, '/before', ['webhooks.ping']);
+    const patched = await as(h, a, 'admin')({ method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: { url: `${base}/after`, events: ['webhooks.ping', 'crm.contact.created'] } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ id: ep.id, url: `${base}/after`, events: ['webhooks.ping', 'crm.contact.created'] });
+    expect(patched.json()).not.toHaveProperty('secret');
+    const rotated = await as(h, a, 'admin')({ method: 'POST', url: `/v1/webhooks/${ep.id}/rotate-secret` });
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    const { secret } = rotated.json() as { secret: string };
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(ep.secret);
+    await as(h, a, 'admin')({ method: 'POST', url: `/v1/webhooks/${ep.id}/ping` });
+    const got = await until(() => received.find((r) => r.path === '/after'));
+    expect(verifySignature(secret, got.headers['plinth-signature']!, got.body)).toBe(true);
+    expect(verifySignature(ep.secret, got.headers['plinth-signature']!, got.body)).toBe(false);
+    const actions = await sql<{ action: string; changes: Record<string, { before: unknown; after: unknown }> | null }>`select action, changes from ${sql.id(a.tenant.schemaName, 'audit_log')} where target_id = ${ep.id} order by seq`.execute(h.db);
+    expect(actions.rows.map((r) => r.action)).toEqual(['webhooks.endpoint.created', 'webhooks.endpoint.updated', 'webhooks.endpoint.secret_rotated', 'webhooks.endpoint.pinged']);
+    expect(actions.rows[1]!.changes).toMatchObject({ url: { before: `${base}/before`, after: `${base}/after` } });
+    expect(JSON.stringify(actions.rows)).not.toContain(secret);
+  });
+
+  it('400 for an empty or bad body and a private URL when not allowed; 401; 403; 404 for another tenant', async () => {
+    const ep = await register(a, '/patch-routes');
+    expectProblem(await as(h, a, 'admin')({ method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: {} }), 400, 'validation_failed');
+    expectProblem(await as(h, a, 'admin')({ method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: { events: ['nope.event'] } }), 400, 'validation_failed');
+    expectProblem(await as(h, a, 'admin')({ method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: { url: 'not a url' } }), 400, 'validation_failed');
+    const calls = [
+      { method: 'PATCH' as const, url: `/v1/webhooks/${ep.id}`, payload: { events: ['webhooks.ping'] } },
+      { method: 'POST' as const, url: `/v1/webhooks/${ep.id}/rotate-secret` },
+    ];
+    for (const call of calls) {
+      expectProblem(await as(h, a, 'admin')({ ...call, url: call.url.replace(ep.id, 'bad') }), 400, 'validation_failed');
+      expectProblem(await h.app.inject({ ...call, headers: { 'x-tenant': a.slug } }), 401, 'unauthenticated');
+      expectProblem(await as(h, a, 'member')(call), 403, 'permission_denied');
+      expectProblem(await as(h, b, 'admin')(call), 404, 'not_found');
+    }
+    const strict = await startApp();
+    try {
+      const t = await createTenant(strict, 'wp');
+      // Registered while allowed (public hosts do not resolve on a test machine).
+      const id = '0190b6b4-1c2d-7000-8000-00000000beef';
+      await sql`insert into ${sql.id(t.tenant.schemaName, 'webhook_endpoints')} (id, url, secret, events, created_by) values (${id}, 'https://8.8.8.8/x', 'whsec_x', ${['webhooks.ping']}, ${t.accounts.admin.id})`.execute(strict.db);
+      const p = expectProblem(await as(strict, t, 'admin')({ method: 'PATCH', url: `/v1/webhooks/${id}`, payload: { url: 'http://127.0.0.1:9/hook' } }), 400, 'validation_failed');
+      expect(p.errors?.[0]?.pointer).toBe('/url');
+    } finally {
+      await strict.close();
+    }
   });
 });

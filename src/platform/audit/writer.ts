@@ -64,3 +64,7 @@ export async function recordAudit(db: TenantDb, source: AuditSource, entry: Audi
 export async function appendAudit(db: Kysely<any>, schemaName: string, source: AuditSource, entry: AuditEntry) {
   return db.transaction().execute((trx) => recordAudit(scopeToTenant(trx, schemaName), source, entry));
 }
+
+/** `recordAudit` for a request: on the transaction `trx` (any schema scope), in the request's tenant, as its actor. */
+export const auditRequest = (trx: Kysely<any>, ctx: Pick<RequestContext, 'requestId' | 'actor' | 'client' | 'tenant'>, entry: AuditEntry) =>
+  recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), entry);

@@ -8,7 +8,9 @@ import type { RequestContext } from '../context.ts';
 import type { Platform } from '../module.ts';
 import { brandOf } from './brand.ts';
 import { checkTemplate } from './render.ts';
-import { deleteOverride, findOverride, upsertBranding, upsertOverride, type EmailDb } from './repository.ts';
+import { deleteOverride, findBranding, findOverride, upsertBranding, upsertOverride, type EmailDb } from './repository.ts';
+import { auditRequest } from '../audit/writer.ts';
+import { scopeToTenant } from '../context.ts';
 import { builtInTemplates, isTemplateName } from './templates.ts';
 
 const Branding = Type.Object(
@@ -41,13 +43,14 @@ const NameParams = Type.Object({ name: Type.String({ pattern: '^[a-z]+(\\.[a-z-]
 const tags = ['email'];
 
 const emailDb = (ctx: RequestContext) => ctx.db as unknown as EmailDb;
+const templateParts = ({ subject, html, text }: { subject: string; html: string; text: string }) => ({ subject, html, text });
 
 function knownTemplate(name: string) {
   if (!isTemplateName(name)) throw new AppError('not_found', `No email template "${name}"`);
   return name;
 }
 
-export const emailRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app) => {
+export const emailRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   app.addSchema(Branding);
   app.addSchema(Template);
 
@@ -64,7 +67,13 @@ export const emailRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
     schema: { tags, summary: "Set the tenant's email branding", body: BrandingInput, response: { 200: Type.Ref('EmailBranding'), ...problemResponses(400, 401, 403) } },
   }, async (request) => {
     const ctx = ctxOf(request);
-    await upsertBranding(emailDb(ctx), request.body);
+    await platform.db.transaction().execute(async (trx) => {
+      const db = scopeToTenant(trx, ctx.tenant.schemaName) as unknown as EmailDb;
+      const before = await findBranding(db);
+      const after = await upsertBranding(db, request.body);
+      const fields = ({ name, logoUrl, primaryColor, footer }: { name: string | null; logoUrl: string | null; primaryColor: string | null; footer: string | null }) => ({ name, logoUrl, primaryColor, footer });
+      await auditRequest(trx, ctx, { action: 'email.branding.updated', targetType: 'email_branding', before: before ? fields(before) : null, after: fields(after) });
+    });
     return brandOf(emailDb(ctx), ctx.tenant);
   });
 
@@ -92,7 +101,13 @@ export const emailRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
         throw new AppError('validation_failed', 'The template does not parse', { errors: [{ pointer: `/${part}`, in: 'body', detail: (error as Error).message.split('\n')[0]! }] });
       }
     }
-    const row = await upsertOverride(emailDb(ctx), { name, ...request.body, updatedBy: ctx.actor.accountId });
+    const row = await platform.db.transaction().execute(async (trx) => {
+      const db = scopeToTenant(trx, ctx.tenant.schemaName) as unknown as EmailDb;
+      const before = await findOverride(db, name);
+      const saved = await upsertOverride(db, { name, ...request.body, updatedBy: ctx.actor.accountId });
+      await auditRequest(trx, ctx, { action: 'email.template.overridden', targetType: 'email_template', targetId: name, before: before ? templateParts(before) : null, after: templateParts(saved) });
+      return saved;
+    });
     return { name, overridden: true, subject: row.subject, html: row.html, text: row.text };
   });
 
@@ -102,7 +117,12 @@ export const emailRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
   }, async (request, reply) => {
     const ctx = ctxOf(request);
     const name = knownTemplate(request.params.name);
-    if (!(await deleteOverride(emailDb(ctx), name))) throw new AppError('not_found', `This tenant has no override of "${name}"`);
+    await platform.db.transaction().execute(async (trx) => {
+      const db = scopeToTenant(trx, ctx.tenant.schemaName) as unknown as EmailDb;
+      const before = await findOverride(db, name);
+      if (!before || !(await deleteOverride(db, name))) throw new AppError('not_found', `This tenant has no override of "${name}"`);
+      await auditRequest(trx, ctx, { action: 'email.template.override_removed', targetType: 'email_template', targetId: name, before: templateParts(before) });
+    });
     return reply.code(204).send(null);
   });
 };

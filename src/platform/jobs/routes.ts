@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ctxOf } from '../http/access-guard.ts';
+import { auditRequest } from '../audit/writer.ts';
 import { AppError } from '../errors.ts';
 import { problemResponses } from '../http/schemas.ts';
 import type { Platform } from '../module.ts';
@@ -49,7 +50,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
     const ctx = ctxOf(request);
     const job = await findFailedJob(db, ctx.tenant.id, request.params.id);
     if (!job) throw new AppError('not_found', 'No such failed job');
-    await retryJob(db, job.id);
+    await db.transaction().execute(async (trx) => {
+      await retryJob(trx, job.id);
+      await auditRequest(trx, ctx, { action: 'jobs.job.retried', targetType: 'job', targetId: job.id, details: { task: job.task, attempts: job.attempts, lastError: job.lastError } });
+    });
     return reply.code(202).send({ id: job.id });
   });
 
@@ -60,7 +64,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
     const ctx = ctxOf(request);
     const job = await findFailedJob(db, ctx.tenant.id, request.params.id);
     if (!job) throw new AppError('not_found', 'No such failed job');
-    await discardJob(db, job.id);
+    await db.transaction().execute(async (trx) => {
+      await discardJob(trx, job.id);
+      await auditRequest(trx, ctx, { action: 'jobs.job.discarded', targetType: 'job', targetId: job.id, details: { task: job.task, attempts: job.attempts, lastError: job.lastError } });
+    });
     return reply.code(204).send(null);
   });
 };
