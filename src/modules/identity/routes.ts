@@ -88,11 +88,12 @@ const Me = Type.Object({
 
 export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const { config, directory } = platform;
-  const sessions = createSessionStore(platform.db, {
+  const sessionPolicy = {
     idleSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
     absoluteSeconds: config.SESSION_MAX_LIFETIME_SECONDS,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-  });
+  };
+  const sessions = createSessionStore(platform.db, sessionPolicy);
   const throttle = createLoginThrottle(platform.db, { freeAttempts: config.LOGIN_FREE_ATTEMPTS, maxLockSeconds: config.LOGIN_MAX_LOCK_SECONDS, resetSeconds: config.LOGIN_FAILURE_RESET_SECONDS });
   // Per-IP limit on the routes that check a credential (in-process, per instance).
   await app.register(rateLimit, {
@@ -104,6 +105,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   const mfa = createMfa(platform.db, { issuer: config.JWT_ISSUER });
   const identity = createIdentityService({ ...platform, sessions, throttle, mfa, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`),
     schemaOf: async (tenantId) => (await directory.byId(tenantId))?.schemaName,
+    storesOn: (trx) => ({ mfa: createMfa(trx, { issuer: config.JWT_ISSUER }), sessions: createSessionStore(trx, sessionPolicy) }),
   });
   const sessionTags = ['auth'];
   await app.register(apiKeyRoutes, { platform });

@@ -22,6 +22,8 @@ export interface IdentityDeps {
   securityLog: (event: string, data: Record<string, unknown>) => void;
   /** The schema of a tenant, to write its audit rows. */
   schemaOf: (tenantId: string) => Promise<string | undefined>;
+  /** The MFA and session stores bound to a transaction: a change and its audit row commit together. */
+  storesOn: (trx: Kysely<PublicDatabase>) => { mfa: Mfa; sessions: SessionStore };
 }
 
 /** Where a request comes from, recorded on its session. */
@@ -30,9 +32,13 @@ export interface ClientInfo {
   userAgent?: string | undefined;
 }
 
-export function createIdentityService({ db, tokens, sessions, throttle, mfa, securityLog, schemaOf }: IdentityDeps) {
+export function createIdentityService({ db, tokens, sessions, throttle, mfa, securityLog, schemaOf, storesOn }: IdentityDeps) {
   const anonymous = (ctx: PublicContext, client: ClientInfo): AuditSource => ({ actorId: null, requestId: ctx.requestId, ip: client.ip ?? null, userAgent: client.userAgent ?? null });
   const auditIn = (ctx: { tenant: { schemaName: string } }, source: AuditSource, entry: AuditEntry) => appendAudit(db, ctx.tenant.schemaName, source, entry);
+
+  /** Runs a change of the caller's sign-in (MFA, sessions) and its audit row in one transaction. */
+  const changeOwn = <T>(ctx: RequestContext, fn: (t: { mfa: Mfa; sessions: SessionStore; audit: (entry: AuditEntry) => Promise<unknown> }) => Promise<T>) =>
+    db.transaction().execute((trx) => fn({ ...storesOn(trx), audit: (entry) => recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), entry) }));
 
   /** Audits a wrong MFA code given by a signed-in member; returns the error to throw. */
   const failedCode = async (ctx: RequestContext, during: string) => {
@@ -141,23 +147,32 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
 
     async enrollTotp(ctx: RequestContext) {
       const account = await repo.findAccountById(db, ctx.actor.accountId);
-      const enrolled = account ? await mfa.enroll(account.id, account.email) : undefined;
+      const enrolled = await changeOwn(ctx, async (t) => {
+        const started = account ? await t.mfa.enroll(account.id, account.email) : undefined;
+        if (started) await t.audit({ action: 'auth.mfa.enrollment_started', targetType: 'account', targetId: ctx.actor.accountId });
+        return started;
+      });
       if (!enrolled) throw new AppError('mfa_already_enabled');
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.enrollment_started', targetType: 'account', targetId: ctx.actor.accountId });
       return enrolled;
     },
 
     async confirmTotp(ctx: RequestContext, code: string) {
-      const recoveryCodes = await mfa.confirm(ctx.actor.accountId, code);
+      const recoveryCodes = await changeOwn(ctx, async (t) => {
+        const codes = await t.mfa.confirm(ctx.actor.accountId, code);
+        if (codes) await t.audit({ action: 'auth.mfa.enabled', targetType: 'account', targetId: ctx.actor.accountId });
+        return codes;
+      });
       if (!recoveryCodes) throw await failedCode(ctx, 'enrollment');
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.enabled', targetType: 'account', targetId: ctx.actor.accountId });
       return { recoveryCodes };
     },
 
     async regenerateRecoveryCodes(ctx: RequestContext, code: string) {
       if (!(await mfa.acceptCode(ctx.actor.accountId, code))) throw await failedCode(ctx, 'recovery_codes');
-      const recoveryCodes = await mfa.regenerateRecoveryCodes(ctx.actor.accountId);
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.recovery_codes_regenerated', targetType: 'account', targetId: ctx.actor.accountId });
+      const recoveryCodes = await changeOwn(ctx, async (t) => {
+        const codes = await t.mfa.regenerateRecoveryCodes(ctx.actor.accountId);
+        await t.audit({ action: 'auth.mfa.recovery_codes_regenerated', targetType: 'account', targetId: ctx.actor.accountId });
+        return codes;
+      });
       return { recoveryCodes };
     },
 
@@ -171,8 +186,10 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
         await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.password.failed', targetType: 'account', targetId: ctx.actor.accountId, details: { during: 'mfa_disable' } });
         throw new AppError('wrong_password');
       }
-      await mfa.disable(ctx.actor.accountId);
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.mfa.disabled', targetType: 'account', targetId: ctx.actor.accountId });
+      await changeOwn(ctx, async (t) => {
+        await t.mfa.disable(ctx.actor.accountId);
+        await t.audit({ action: 'auth.mfa.disabled', targetType: 'account', targetId: ctx.actor.accountId });
+      });
     },
 
     /**
@@ -214,20 +231,25 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       const passwordHash = await hashPassword(input.newPassword);
       await db.transaction().execute(async (trx) => {
         await repo.updatePasswordHash(trx, account.id, passwordHash);
-        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), { action: 'auth.password.changed', targetType: 'account', targetId: account.id });
+        const revoked = await storesOn(trx).sessions.revokeAll(account.id, 'password_changed', ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {});
+        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), { action: 'auth.password.changed', targetType: 'account', targetId: account.id, details: { sessionsRevoked: revoked } });
       });
-      await sessions.revokeAll(account.id, 'password_changed', ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {});
     },
 
     async logout(ctx: RequestContext) {
-      if (ctx.actor.sessionId) await sessions.revoke(ctx.actor.sessionId, 'logout');
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.logout', targetType: 'session', ...(ctx.actor.sessionId ? { targetId: ctx.actor.sessionId } : {}) });
+      await changeOwn(ctx, async (t) => {
+        if (ctx.actor.sessionId) await t.sessions.revoke(ctx.actor.sessionId, 'logout');
+        await t.audit({ action: 'auth.logout', targetType: 'session', ...(ctx.actor.sessionId ? { targetId: ctx.actor.sessionId } : {}) });
+      });
     },
 
     /** Ends every session of the caller's account, in every tenant. */
     async logoutAll(ctx: RequestContext) {
-      const revoked = await sessions.revokeAll(ctx.actor.accountId, 'logout_all');
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.logout_all', targetType: 'account', targetId: ctx.actor.accountId, details: { revoked } });
+      const revoked = await changeOwn(ctx, async (t) => {
+        const n = await t.sessions.revokeAll(ctx.actor.accountId, 'logout_all');
+        await t.audit({ action: 'auth.logout_all', targetType: 'account', targetId: ctx.actor.accountId, details: { revoked: n } });
+        return n;
+      });
       return { revoked };
     },
 
@@ -245,13 +267,18 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
     },
 
     async revokeSession(ctx: RequestContext, sessionId: string) {
-      if (!(await sessions.revokeOwn(ctx.actor.accountId, ctx.tenant.id, sessionId, 'revoked_by_user'))) throw new AppError('not_found', 'No such session');
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.session.revoked', targetType: 'session', targetId: sessionId });
+      await changeOwn(ctx, async (t) => {
+        if (!(await t.sessions.revokeOwn(ctx.actor.accountId, ctx.tenant.id, sessionId, 'revoked_by_user'))) throw new AppError('not_found', 'No such session');
+        await t.audit({ action: 'auth.session.revoked', targetType: 'session', targetId: sessionId });
+      });
     },
 
     async revokeOtherSessions(ctx: RequestContext) {
-      const revoked = await sessions.revokeAll(ctx.actor.accountId, 'revoked_by_user', { tenantId: ctx.tenant.id, ...(ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {}) });
-      await auditIn(ctx, auditSourceOf(ctx), { action: 'auth.session.revoked_others', targetType: 'account', targetId: ctx.actor.accountId, details: { revoked } });
+      const revoked = await changeOwn(ctx, async (t) => {
+        const n = await t.sessions.revokeAll(ctx.actor.accountId, 'revoked_by_user', { tenantId: ctx.tenant.id, ...(ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {}) });
+        await t.audit({ action: 'auth.session.revoked_others', targetType: 'account', targetId: ctx.actor.accountId, details: { revoked: n } });
+        return n;
+      });
       return { revoked };
     },
 
