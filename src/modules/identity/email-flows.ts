@@ -1,7 +1,7 @@
 // Email verification and password reset. Tokens: see email-tokens.ts. Mails
 // go through the mail port on the business transaction, with the tenant's
 // branding, and each step writes its audit row in that same transaction.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { Config } from '../../config.ts';
 import type { Platform } from '../../platform/module.ts';
@@ -98,6 +98,8 @@ export function createEmailFlows(platform: Platform) {
       const member = account && account.status === 'active' && (await repo.accountIsMember(db, tenant.id, account.id)) ? account : undefined;
       await db.transaction().execute(async (trx) => {
         if (!member) return inTenant(trx, tenant, source, { action: 'auth.password_reset.requested', details: { email, known: false } });
+        // Serialises concurrent requests for one account, so "one mail a minute" holds under parallel jobs.
+        await sql`select id from accounts where id = ${member.id} for update`.execute(trx);
         if (await issuedWithin(trx, member.id, 'password_reset', RESET_RESEND_SECONDS)) {
           return inTenant(trx, tenant, source, { action: 'auth.password_reset.requested', targetType: 'account', targetId: member.id, details: { email, known: true, mailed: false } });
         }
