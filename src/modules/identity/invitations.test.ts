@@ -81,6 +81,16 @@ describe('POST /v1/invitations and accepting', () => {
     expect((await accept({ token: t2, password: PASSWORD })).json()).toMatchObject({ accountId: second.id, accountCreated: false });
   });
 
+  it('two acceptances of one token at once: exactly one wins', async () => {
+    const email = fresh();
+    await invite(a, email);
+    const token = tokenIn(await mailbox.mailTo(email));
+    const results = await Promise.all([1, 2].map(() => accept({ token, password: 'a long enough passphrase' })));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 400]);
+    const accounts = await sql<{ n: number }>`select count(*)::int as n from accounts where lower(email) = ${email.toLowerCase()}`.execute(h.db);
+    expect(accounts.rows[0]!.n).toBe(1);
+  });
+
   it('a new invitation replaces the open one; an expired one is refused', async () => {
     const email = fresh();
     const first = (await invite(a, email)).json();
