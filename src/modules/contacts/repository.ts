@@ -16,6 +16,7 @@ export interface Sort {
 export interface ContactFilter {
   email?: string;
   ownerId?: string;
+  companyId?: string;
   q?: string;
   createdAfter?: Date;
   createdBefore?: Date;
@@ -62,6 +63,7 @@ export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: 
     .where('deletedAt', filter.deleted ? 'is not' : 'is', null)
     .$if(filter.email !== undefined, (q) => q.where(sql`lower(email)`, '=', filter.email!.toLowerCase()))
     .$if(filter.ownerId !== undefined, (q) => q.where('ownerId', '=', filter.ownerId!))
+    .$if(filter.companyId !== undefined, (q) => q.where('companyId', '=', filter.companyId!))
     .$if(filter.createdAfter !== undefined, (q) => q.where('createdAt', '>=', filter.createdAfter!))
     .$if(filter.createdBefore !== undefined, (q) => q.where('createdAt', '<', filter.createdBefore!))
     .$if(filter.q !== undefined, (q) => {
