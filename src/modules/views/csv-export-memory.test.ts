@@ -68,7 +68,6 @@ describe('GET /v1/companies/export.csv at 100k rows', () => {
     const sentMb = bytes / 2 ** 20;
     expect(lines).toBe(ROWS + 1); // header + every row
     expect(sentMb).toBeGreaterThan(50);
-    // eslint-disable-next-line no-console
     console.log(`export of ${ROWS} rows: ${sentMb.toFixed(0)} MB sent, peak retained heap growth ${growthMb.toFixed(1)} MB`);
     expect(growthMb).toBeLessThan(BOUND_MB);
   }, 180_000);
