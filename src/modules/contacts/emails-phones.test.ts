@@ -2,7 +2,11 @@
 // the primary values (first of the lists), the company must be a live
 // company of the same tenant, merges keep every address.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
 import { as, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
+import { scopeToTenant } from '../../platform/context.ts';
+import { insertContact, updateContact } from './repository.ts';
+import type { ContactsTables } from './tables.ts';
 
 let h: Harness;
 let a: TestTenant;
@@ -58,6 +62,17 @@ describe('contacts: emails, phones, company', () => {
     expectProblem(await as(h, a)({ method: 'PATCH', url: `/v1/contacts/${c.id}`, payload: { companyId: '0190b6b4-1c2d-7000-8000-000000000000' } }), 422, 'invalid_reference');
     await create({ firstName: 'Z', email: 'z@acme.example' });
     expectProblem(await as(h, a)({ method: 'PATCH', url: `/v1/contacts/${c.id}`, payload: { emails: ['z@acme.example'] } }), 409, 'contact_email_taken');
+  });
+
+  it('repository callers that set only email/phone (seeds, sync) keep the lists consistent', async () => {
+    const db = scopeToTenant(h.db, a.tenant.schemaName).withTables<ContactsTables>();
+    const by = a.accounts.owner.id;
+    const now = new Date();
+    const c = await insertContact(db, { id: uuidv7(), firstName: 'Sync', lastName: null, email: 'sync@acme.example', phone: '+1 200', jobTitle: null, ownerId: by, createdBy: by, updatedBy: by, createdAt: now, updatedAt: now, deletedAt: null });
+    expect(c).toMatchObject({ emails: ['sync@acme.example'], phones: ['+1 200'] });
+    await updateContact(db, c.id, { emails: ['sync@acme.example', 'other@acme.example'] });
+    expect(await updateContact(db, c.id, { email: 'new@acme.example', updatedAt: new Date() })).toMatchObject({ email: 'new@acme.example', emails: ['new@acme.example', 'other@acme.example'] });
+    expect(await updateContact(db, c.id, { email: null, phone: null })).toMatchObject({ email: 'other@acme.example', emails: ['other@acme.example'], phone: null, phones: [] });
   });
 
   it('a merge keeps every email and phone of both people', async () => {
