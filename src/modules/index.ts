@@ -10,6 +10,7 @@ import { activitiesModule } from './activities/index.ts';
 import { customFieldsModule } from './custom-fields/index.ts';
 import { viewsModule } from './views/index.ts';
 import { crmReportsModule } from './crm-reports/index.ts';
+import { importsModule } from './imports/index.ts';
 import { jobsModule } from '../platform/jobs/index.ts';
 import { emailModule } from '../platform/email/index.ts';
 import { filesModule } from './files/index.ts';
@@ -17,4 +18,4 @@ import { notificationsModule } from './notifications/index.ts';
 import { webhooksModule } from './webhooks/index.ts';
 import { platformAdminModule } from './platform-admin/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, jobsModule, emailModule, filesModule, notificationsModule, webhooksModule, platformAdminModule];
+export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, importsModule, jobsModule, emailModule, filesModule, notificationsModule, webhooksModule, platformAdminModule];

@@ -2,6 +2,7 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import { afterCondition, orderBySort, sortValueColumn, type After, type Sort, type SortableField } from '../views/keyset.ts';
 import type { RecordType } from '../companies/tables.ts';
+import type { InScope } from '../companies/repository.ts';
 import type { ActivitiesTable, ActivitiesTables, Activity, ActivityType, Link, TaskStatus } from './tables.ts';
 
 export type ActivitiesDb = Kysely<ActivitiesTables>;
@@ -35,16 +36,18 @@ function activitySelect(db: ActivitiesDb) {
     );
 }
 
-export const findActivity = (db: ActivitiesDb, id: string, opts: { deleted?: boolean; forUpdate?: boolean } = {}): Promise<Activity | undefined> =>
+export const findActivity = (db: ActivitiesDb, scope: InScope, id: string, opts: { deleted?: boolean; forUpdate?: boolean } = {}): Promise<Activity | undefined> =>
   activitySelect(db)
     .where('activities.id', '=', id)
+    .where(scope)
     .where('activities.deletedAt', opts.deleted ? 'is not' : 'is', null)
     .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 
-export async function listActivities(db: ActivitiesDb, filter: ActivityFilter, sort: Sort, limit: number, after?: After): Promise<Array<Activity & { sortValue: string[] }>> {
+export async function listActivities(db: ActivitiesDb, scope: InScope, filter: ActivityFilter, sort: Sort, limit: number, after?: After): Promise<Array<Activity & { sortValue: string[] }>> {
   return activitySelect(db)
     .select(sortValueColumn(sort))
+    .where(scope)
     .where('activities.deletedAt', filter.deleted ? 'is not' : 'is', null)
     .$if(filter.type !== undefined, (q) => q.where('activities.type', '=', filter.type!))
     .$if(filter.status !== undefined, (q) => q.where('activities.status', '=', filter.status!))
@@ -70,11 +73,12 @@ export const insertActivity = (db: ActivitiesDb, row: Insertable<ActivitiesTable
 
 export const updateActivity = (db: ActivitiesDb, id: string, patch: Updateable<ActivitiesTable>) => db.updateTable('activities').set(patch).where('id', '=', id).execute();
 
-export const setActivityDeleted = (db: ActivitiesDb, id: string, deleted: boolean, by: string, at: Date) =>
+export const setActivityDeleted = (db: ActivitiesDb, scope: InScope, id: string, deleted: boolean, by: string, at: Date) =>
   db
     .updateTable('activities')
     .set({ deletedAt: deleted ? at : null, updatedBy: by, updatedAt: at })
     .where('id', '=', id)
+    .where(scope)
     .where('deletedAt', deleted ? 'is' : 'is not', null)
     .returning('id')
     .executeTakeFirst();
@@ -86,10 +90,16 @@ export async function setLinks(db: ActivitiesDb, activityId: string, links: read
 
 const TABLE_OF = { company: 'companies', contact: 'contacts', deal: 'deals' } as const;
 
-/** Live records of one type among `ids`. */
-export async function liveRecordIds(db: ActivitiesDb, type: RecordType, ids: readonly string[]): Promise<Set<string>> {
+/** Live records of one type among `ids` (within the caller's scope when given). */
+export async function liveRecordIds(db: ActivitiesDb, type: RecordType, ids: readonly string[], scope?: InScope): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom(TABLE_OF[type]).select('id').where('id', 'in', ids).where('deletedAt', 'is', null).execute();
+  const rows = await db
+    .selectFrom(TABLE_OF[type])
+    .select('id')
+    .where('id', 'in', ids)
+    .where('deletedAt', 'is', null)
+    .$if(scope !== undefined, (q) => q.where(scope!))
+    .execute();
   return new Set(rows.map((r) => r.id));
 }
 
@@ -103,10 +113,11 @@ export interface TimelineKey {
  * The record's timeline, newest first: its live activities (at their
  * occurred_at) merged with its field changes, keyset-paged on (at, id).
  */
-export async function timeline(db: ActivitiesDb, type: RecordType, recordId: string, limit: number, after?: { at: string; id: string }): Promise<TimelineKey[]> {
+export async function timeline(db: ActivitiesDb, scope: InScope, type: RecordType, recordId: string, limit: number, after?: { at: string; id: string }): Promise<TimelineKey[]> {
   const activities = db
     .selectFrom('activities')
     .innerJoin('activityLinks', 'activityLinks.activityId', 'activities.id')
+    .where(scope)
     .select([sql<'activity' | 'change'>`'activity'`.as('kind'), 'activities.id as id', 'activities.occurredAt as at'])
     .where('activityLinks.recordType', '=', type)
     .where('activityLinks.recordId', '=', recordId)

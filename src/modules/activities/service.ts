@@ -3,12 +3,16 @@
 // status; sending one is a 400 rather than silently dropped.
 import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { assertMember } from '../identity/members.ts';
 import type { RecordType } from '../companies/tables.ts';
 import { decodeCursor, parseSort, toPage } from '../views/keyset.ts';
 import * as repo from './repository.ts';
+import type { Platform } from '../../platform/module.ts';
+import { ownerInScope } from '../../platform/record-scope.ts';
+import { auditCrm } from '../companies/write-log.ts';
+import { createNotifications } from '../notifications/service.ts';
+import { UNSCOPED, type InScope } from '../companies/repository.ts';
 import type { ActivitiesTables, Activity, ActivityType, Link, TaskStatus } from './tables.ts';
 
 export interface ActivityInput {
@@ -52,7 +56,26 @@ function checkFieldsFor(type: ActivityType, input: Partial<ActivityInput>): void
   }
 }
 
-export function createActivitiesService(deps: { db: Db }) {
+/**
+ * Record scope of activities: an activity is the owner's and, for a task,
+ * also its assignee's, so a task assigned to you is yours to see and update.
+ */
+const scope = (ctx: RequestContext, permission: 'read' | 'write' | 'delete'): InScope => {
+  const key = `crm.activities.${permission}`;
+  return (eb) => eb.or([ownerInScope(ctx, key, 'activities.ownerId')(eb), ownerInScope(ctx, key, 'activities.assigneeId')(eb)]);
+};
+const RECORD_READ = { company: 'crm.companies.read', contact: 'crm.contacts.read', deal: 'crm.deals.read' } as const;
+const OWNER_COLUMN = { company: 'companies.ownerId', contact: 'contacts.ownerId', deal: 'deals.ownerId' } as const;
+
+export function createActivitiesService(deps: Pick<Platform, 'db' | 'events'> & Partial<Platform>) {
+  const notifications = deps.mail && deps.realtime ? createNotifications(deps as Platform) : null;
+  /** A task handed to someone else tells them (in-app, live at commit; email if they chose it). */
+  const notifyAssignee = async (trx: Parameters<Platform['events']['publish']>[0], ctx: RequestContext, a: Activity) => {
+    if (!notifications || a.type !== 'task' || !a.assigneeId || a.assigneeId === ctx.actor.accountId) return;
+    await notifications.notify(trx, ctx, { accountId: a.assigneeId, kind: 'crm.task.assigned', title: `Task assigned to you: ${a.subject}`, link: `/v1/activities/${a.id}` });
+  };
+  const completed = async (trx: Parameters<Platform['events']['publish']>[0], ctx: RequestContext, a: Activity) =>
+    deps.events.publish(trx, ctx, 'crm.activity.completed', { id: a.id, type: a.type, subject: a.subject, completedAt: a.completedAt!.toISOString() });
   const checkLinks = async (db: repo.ActivitiesDb, links: readonly Link[]) => {
     for (const type of ['company', 'contact', 'deal'] as const) {
       const wanted = links.filter((l) => l.type === type).map((l) => l.id);
@@ -64,7 +87,7 @@ export function createActivitiesService(deps: { db: Db }) {
   const uniqueLinks = (links: readonly Link[]) => [...new Map(links.map((l) => [`${l.type}:${l.id}`, l])).values()];
 
   const get = async (ctx: RequestContext, id: string): Promise<Activity> => {
-    const a = await repo.findActivity(activitiesDb(ctx.db), id);
+    const a = await repo.findActivity(activitiesDb(ctx.db), scope(ctx, 'read'), id);
     if (!a) throw new AppError('not_found', 'No such activity');
     return a;
   };
@@ -78,7 +101,7 @@ export function createActivitiesService(deps: { db: Db }) {
       await assertMember(deps.db, ctx, ownerId, '/ownerId');
       await assertMember(deps.db, ctx, input.assigneeId, '/assigneeId');
       const id = uuidv7();
-      await ctx.db.transaction().execute(async (trx) => {
+      return ctx.db.transaction().execute(async (trx) => {
         const db = activitiesDb(trx);
         const links = uniqueLinks(input.links ?? []);
         await checkLinks(db, links);
@@ -107,24 +130,29 @@ export function createActivitiesService(deps: { db: Db }) {
           deletedAt: null,
         });
         await repo.setLinks(db, id, links);
+        const created = (await repo.findActivity(db, UNSCOPED, id))!;
+        await auditCrm(trx, ctx, { type: 'activity', action: 'created', id, before: null, after: created });
+        await deps.events.publish(trx, ctx, 'crm.activity.created', { id, type: created.type, subject: created.subject, ownerId: created.ownerId, assigneeId: created.assigneeId, links: created.links });
+        if (created.status === 'done') await completed(trx, ctx, created);
+        await notifyAssignee(trx, ctx, created);
+        return created;
       });
-      return get(ctx, id);
     },
 
     async list(ctx: RequestContext, query: ActivityListQuery) {
       const sort = parseSort(query.sort, repo.SORT_FIELDS);
       const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
       const { limit: _l, cursor: _c, sort: _s, ...filter } = query;
-      const rows = await repo.listActivities(activitiesDb(ctx.db), filter, sort, query.limit + 1, after);
+      const rows = await repo.listActivities(activitiesDb(ctx.db), scope(ctx, 'read'), filter, sort, query.limit + 1, after);
       return toPage(rows, query.limit, sort);
     },
 
     async update(ctx: RequestContext, id: string, patch: Partial<Omit<ActivityInput, 'type'>>): Promise<Activity> {
       await assertMember(deps.db, ctx, patch.ownerId, '/ownerId');
       await assertMember(deps.db, ctx, patch.assigneeId, '/assigneeId');
-      await ctx.db.transaction().execute(async (trx) => {
+      return ctx.db.transaction().execute(async (trx) => {
         const db = activitiesDb(trx);
-        const before = await repo.findActivity(db, id, { forUpdate: true });
+        const before = await repo.findActivity(db, scope(ctx, 'write'), id, { forUpdate: true });
         if (!before) throw new AppError('not_found', 'No such activity');
         checkFieldsFor(before.type, patch);
         const now = new Date();
@@ -148,25 +176,37 @@ export function createActivitiesService(deps: { db: Db }) {
           await checkLinks(db, links);
           await repo.setLinks(db, id, links);
         }
+        const after = (await repo.findActivity(db, UNSCOPED, id))!;
+        await auditCrm(trx, ctx, { type: 'activity', action: 'updated', id, before, after });
+        if (after.status === 'done' && before.status !== 'done') await completed(trx, ctx, after);
+        if (after.assigneeId !== before.assigneeId) await notifyAssignee(trx, ctx, after);
+        return after;
       });
-      return get(ctx, id);
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
-      if (!(await repo.setActivityDeleted(activitiesDb(ctx.db), id, true, ctx.actor.accountId, new Date()))) throw new AppError('not_found', 'No such activity');
+      await ctx.db.transaction().execute(async (trx) => {
+        const now = new Date();
+        if (!(await repo.setActivityDeleted(activitiesDb(trx), scope(ctx, 'delete'), id, true, ctx.actor.accountId, now))) throw new AppError('not_found', 'No such activity');
+        await auditCrm(trx, ctx, { type: 'activity', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
+      });
     },
 
     async restore(ctx: RequestContext, id: string): Promise<Activity> {
-      if (!(await repo.setActivityDeleted(activitiesDb(ctx.db), id, false, ctx.actor.accountId, new Date()))) throw new AppError('not_found', 'No deleted activity with this id');
+      await ctx.db.transaction().execute(async (trx) => {
+        if (!(await repo.setActivityDeleted(activitiesDb(trx), scope(ctx, 'delete'), id, false, ctx.actor.accountId, new Date()))) throw new AppError('not_found', 'No deleted activity with this id');
+        await auditCrm(trx, ctx, { type: 'activity', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
+      });
       return get(ctx, id);
     },
 
     /** Activities and field changes of one live record, newest first. */
     async timeline(ctx: RequestContext, type: RecordType, recordId: string, query: { limit: number; cursor?: string }) {
       const db = activitiesDb(ctx.db);
-      if ((await repo.liveRecordIds(db, type, [recordId])).size === 0) throw new AppError('not_found', `No such ${type}`);
+      // The record must be in the caller's read scope for its object; the timeline shows the activities in theirs.
+      if ((await repo.liveRecordIds(db, type, [recordId], ownerInScope(ctx, RECORD_READ[type], OWNER_COLUMN[type]))).size === 0) throw new AppError('not_found', `No such ${type}`);
       const after = query.cursor ? decodeTimelineCursor(query.cursor) : undefined;
-      const keys = await repo.timeline(db, type, recordId, query.limit + 1, after);
+      const keys = await repo.timeline(db, scope(ctx, 'read'), type, recordId, query.limit + 1, after);
       const page = keys.slice(0, query.limit);
       const [activities, changes] = await Promise.all([
         repo.activitiesByIds(db, page.filter((k) => k.kind === 'activity').map((k) => k.id)),

@@ -11,6 +11,8 @@ import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
 import { auditSourceOf, recordAudit } from '../../platform/audit/writer.ts';
 import { diff, recordChange } from './changes.ts';
+import { patchedList } from '../contacts/service.ts';
+import { ownerInScope } from '../../platform/record-scope.ts';
 
 export type MergeType = 'company' | 'contact';
 
@@ -26,13 +28,16 @@ const SPECS = {
   company: {
     table: 'companies',
     fields: ['name', 'domain', 'industry', 'employees', 'address', 'ownerId', 'custom'],
-    fk: [{ table: 'deals', column: 'companyId' }],
+    fk: [
+      { table: 'deals', column: 'companyId' },
+      { table: 'contacts', column: 'companyId' },
+    ],
     links: [{ table: 'activityLinks', column: 'recordId', other: 'activityId', where: { recordType: 'company' } }] as LinkRef[],
     taken: ['companies_domain_live_unique', 'company_domain_taken', 'domain'] as const,
   },
   contact: {
     table: 'contacts',
-    fields: ['firstName', 'lastName', 'email', 'phone', 'jobTitle', 'ownerId'],
+    fields: ['firstName', 'lastName', 'email', 'phone', 'jobTitle', 'companyId', 'ownerId'],
     fk: [] as Array<{ table: string; column: string }>,
     links: [
       { table: 'dealContacts', column: 'contactId', other: 'dealId' },
@@ -59,6 +64,11 @@ function merged(type: MergeType, target: Row, source: Row, prefer: Record<string
       const [a, b] = prefer.custom === 'source' ? [target.custom, source.custom] : [source.custom, target.custom];
       out.custom = { ...(a as object), ...(b as object) };
     } else out[f] = prefer[f] === 'source' ? (source[f] ?? target[f]) : (target[f] ?? source[f]);
+  }
+  if (type === 'contact') {
+    // Every email and phone of both people is kept; the chosen primary leads.
+    out.emails = patchedList({ primary: null, list: [] }, out.email as string | null, [...(target.emails as string[]), ...(source.emails as string[])]);
+    out.phones = patchedList({ primary: null, list: [] }, out.phone as string | null, [...(target.phones as string[]), ...(source.phones as string[])]);
   }
   return out;
 }
@@ -103,7 +113,9 @@ export async function mergeRecords(ctx: RequestContext, type: MergeType, targetI
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       const db = trx as unknown as Kysely<any>;
-      const load = (id: string) => db.selectFrom(spec.table).selectAll().where('id', '=', id).where('deletedAt', 'is', null).forUpdate().executeTakeFirst() as Promise<Row | undefined>;
+      // Merging deletes the source: both records must be in the caller's scope for deleting.
+      const inScope = ownerInScope(ctx, `crm.${spec.table}.delete`, 'ownerId');
+      const load = (id: string) => db.selectFrom(spec.table).selectAll().where('id', '=', id).where('deletedAt', 'is', null).where(inScope).forUpdate().executeTakeFirst() as Promise<Row | undefined>;
       const target = await load(targetId);
       if (!target) throw new AppError('not_found', `No such ${type}`);
       const source = await load(input.sourceId);

@@ -1,9 +1,15 @@
 // Data access for companies: plain Kysely functions over a tenant-scoped
 // database (or a transaction on it).
-import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import { sql, type SqlBool, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import { afterCondition, escapeLike, orderBySort, sortValueColumn, type After, type Sort } from '../views/keyset.ts';
 import type { ListField } from '../views/filters.ts';
 import type { CompaniesTable, CompaniesTables, Company } from './tables.ts';
+import type { ownerInScope } from '../../platform/record-scope.ts';
+
+/** The record-scope condition of the caller (`ownerInScope(ctx, permission, 'ownerId')`), applied in every query. */
+export type InScope = ReturnType<typeof ownerInScope>;
+/** Every record: for reading back a record the caller just wrote (e.g. handed to another owner). */
+export const UNSCOPED: InScope = () => sql<SqlBool>`true`;
 
 export type CompaniesDb = Kysely<CompaniesTables>;
 
@@ -35,18 +41,25 @@ export interface CompanyFilter {
 
 export const insertCompany = (db: CompaniesDb, row: Insertable<CompaniesTable>) => db.insertInto('companies').values(row).returningAll().executeTakeFirstOrThrow();
 
-export const findCompany = (db: CompaniesDb, id: string, opts: { deleted?: boolean } = {}) =>
-  db.selectFrom('companies').selectAll().where('id', '=', id).where('deletedAt', opts.deleted ? 'is not' : 'is', null).executeTakeFirst();
+export const findCompany = (db: CompaniesDb, scope: InScope, id: string, opts: { deleted?: boolean; forUpdate?: boolean } = {}) =>
+  db
+    .selectFrom('companies')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deletedAt', opts.deleted ? 'is not' : 'is', null)
+    .where(scope)
+    .$if(opts.forUpdate === true, (q) => q.forUpdate())
+    .executeTakeFirst();
 
-export const findCompanyForUpdate = (db: CompaniesDb, id: string) =>
-  db.selectFrom('companies').selectAll().where('id', '=', id).where('deletedAt', 'is', null).forUpdate().executeTakeFirst();
+export const findCompanyForUpdate = (db: CompaniesDb, scope: InScope, id: string) => findCompany(db, scope, id, { forUpdate: true });
 
-export async function listCompanies(db: CompaniesDb, filter: CompanyFilter, sort: Sort, limit: number, after?: After): Promise<Array<Company & { sortValue: string[] }>> {
+export async function listCompanies(db: CompaniesDb, scope: InScope, filter: CompanyFilter, sort: Sort, limit: number, after?: After): Promise<Array<Company & { sortValue: string[] }>> {
   return db
     .selectFrom('companies')
     .selectAll()
     .select(sortValueColumn(sort))
     .where('deletedAt', filter.deleted ? 'is not' : 'is', null)
+    .where(scope)
     .$if(filter.domain !== undefined, (q) => q.where('domain', '=', filter.domain!))
     .$if(filter.ownerId !== undefined, (q) => q.where('ownerId', '=', filter.ownerId!))
     .$if(filter.industry !== undefined, (q) => q.where(sql`lower(industry)`, '=', filter.industry!.toLowerCase()))
@@ -65,11 +78,12 @@ export async function listCompanies(db: CompaniesDb, filter: CompanyFilter, sort
 export const updateCompany = (db: CompaniesDb, id: string, patch: Updateable<CompaniesTable>) =>
   db.updateTable('companies').set(patch).where('id', '=', id).where('deletedAt', 'is', null).returningAll().executeTakeFirst();
 
-export const setCompanyDeleted = (db: CompaniesDb, id: string, deleted: boolean, by: string, at: Date) =>
+export const setCompanyDeleted = (db: CompaniesDb, scope: InScope, id: string, deleted: boolean, by: string, at: Date) =>
   db
     .updateTable('companies')
     .set({ deletedAt: deleted ? at : null, updatedBy: by, updatedAt: at })
     .where('id', '=', id)
     .where('deletedAt', deleted ? 'is' : 'is not', null)
+    .where(scope)
     .returningAll()
     .executeTakeFirst();

@@ -7,9 +7,6 @@ import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createCompaniesService } from './service.ts';
 import { createViewsService } from '../views/service.ts';
 import { mergeRoutes } from './merge-routes.ts';
-import { importCompanies } from './import.ts';
-import type { Readable } from 'node:stream';
-import { AppError } from '../../platform/errors.ts';
 import { csvExport, customColumns } from '../views/csv-export.ts';
 import { fieldsOf } from '../custom-fields/repository.ts';
 import type { CustomFieldsTables } from '../custom-fields/tables.ts';
@@ -23,8 +20,6 @@ export const companyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
   const views = createViewsService();
   app.addSchema(Company);
   await app.register(mergeRoutes, { platform });
-  // CSV bodies reach the import handler as a stream (parsed row by row, never buffered whole).
-  app.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
   const tags = ['companies'];
 
   app.post(
@@ -59,53 +54,6 @@ export const companyRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
         ...Object.fromEntries(STANDARD.map((k) => [k, c[k]])),
         ...customColumns(keys, c.custom),
       }));
-    },
-  );
-  app.post(
-    '/v1/companies/import',
-    {
-      config: { permission: 'crm.companies.write' },
-      schema: {
-        tags,
-        summary: 'Import companies from a CSV body (text/csv), streamed, in batches of one transaction each; dryRun validates only',
-        querystring: Type.Object(
-          {
-            dryRun: Type.Boolean({ default: false }),
-            onDuplicate: Type.Union([Type.Literal('skip'), Type.Literal('update'), Type.Literal('create')], { default: 'skip', description: 'Companies matched by normalised domain' }),
-            batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 500 }),
-            mapping: Type.Optional(Type.String({ maxLength: 4000, description: 'JSON object: CSV header → field (name, domain, industry, employees, address, custom.<key>)' })),
-          },
-          { additionalProperties: false },
-        ),
-        consumes: ['text/csv'],
-        response: {
-          200: Type.Object({
-            rows: Type.Integer(),
-            created: Type.Integer(),
-            updated: Type.Integer(),
-            skipped: Type.Integer(),
-            notWritten: Type.Integer(),
-            errorCount: Type.Integer(),
-            errors: Type.Array(Type.Object({ line: Type.Integer(), field: Type.Optional(Type.String()), detail: Type.String() })),
-          }),
-          ...problemResponses(400, 401, 403, 415),
-        },
-      },
-    },
-    async (request) => {
-      if (!String(request.headers['content-type'] ?? '').startsWith('text/csv')) throw new AppError('unsupported_media_type', 'Send the CSV as the body with content-type: text/csv');
-      let mapping: Record<string, string> = {};
-      if (request.query.mapping) {
-        try {
-          mapping = JSON.parse(request.query.mapping) as Record<string, string>;
-        } catch {
-          mapping = null as never;
-        }
-        if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping) || Object.values(mapping).some((v) => typeof v !== 'string')) {
-          throw new AppError('validation_failed', 'mapping must be a JSON object of strings', { errors: [{ in: 'query', pointer: '/mapping', detail: 'not a JSON object of strings' }] });
-        }
-      }
-      return importCompanies(ctxOf(request), request.body as Readable, { ...request.query, mapping });
     },
   );
   app.get(

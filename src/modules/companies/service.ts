@@ -15,6 +15,9 @@ import type { CompaniesTables, Company } from './tables.ts';
 import { fieldsOf } from '../custom-fields/repository.ts';
 import { applyCustomValues, presentCustom } from '../custom-fields/values.ts';
 import type { CustomField, CustomFieldsTables } from '../custom-fields/tables.ts';
+import { ownerInScope } from '../../platform/record-scope.ts';
+import type { DomainEvents } from '../../platform/events/events.ts';
+import { auditCrm, changedFields } from './write-log.ts';
 
 export interface CompanyInput {
   name: string;
@@ -65,7 +68,9 @@ function domainTaken(error: unknown, domain: string | null | undefined): never {
   throw error;
 }
 
-export function createCompaniesService(deps: { db: Db }) {
+const scope = (ctx: RequestContext, permission: 'read' | 'write' | 'delete') => ownerInScope(ctx, `crm.companies.${permission}`, 'ownerId');
+
+export function createCompaniesService(deps: { db: Db; events: DomainEvents }) {
   return {
     async create(ctx: RequestContext, input: CompanyInput): Promise<CompanyView> {
       const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
@@ -92,6 +97,8 @@ export function createCompaniesService(deps: { db: Db }) {
             deletedAt: null,
           });
           await recordChange(trx, { recordType: 'company', recordId: company.id, action: 'created', by: ctx.actor.accountId, at: now });
+          await auditCrm(trx, ctx, { type: 'company', action: 'created', id: company.id, before: null, after: company });
+          await deps.events.publish(trx, ctx, 'crm.company.created', { id: company.id, name: company.name, domain: company.domain, ownerId: company.ownerId });
           return present(fields, company);
         });
       } catch (error) {
@@ -100,7 +107,7 @@ export function createCompaniesService(deps: { db: Db }) {
     },
 
     async get(ctx: RequestContext, id: string): Promise<CompanyView> {
-      const company = await repo.findCompany(companiesDb(ctx.db), id);
+      const company = await repo.findCompany(companiesDb(ctx.db), scope(ctx, 'read'), id);
       if (!company) throw new AppError('not_found', 'No such company');
       return present(await customFieldsOf(ctx.db), company);
     },
@@ -115,6 +122,7 @@ export function createCompaniesService(deps: { db: Db }) {
       const domain = query.domain === undefined ? undefined : (normaliseDomain(query.domain) ?? query.domain.trim().toLowerCase());
       const rows = await repo.listCompanies(
         companiesDb(ctx.db),
+        scope(ctx, 'read'),
         { domain, ownerId: query.ownerId, industry: query.industry?.trim() || undefined, q: query.q?.trim() || undefined, deleted: query.deleted, conditions, search },
         sort,
         query.limit + 1,
@@ -139,13 +147,15 @@ export function createCompaniesService(deps: { db: Db }) {
         const fields = await customFieldsOf(ctx.db);
         return await ctx.db.transaction().execute(async (trx) => {
           const db = companiesDb(trx);
-          const before = await repo.findCompanyForUpdate(db, id);
+          const before = await repo.findCompanyForUpdate(db, scope(ctx, 'write'), id);
           if (!before) throw new AppError('not_found', 'No such company');
           const now = new Date();
           const custom = patch.custom === undefined ? undefined : await applyCustomValues(trx, fields, before.custom, patch.custom, { creating: false });
           const updated = (await repo.updateCompany(db, id, { ...changes, ...(custom ? { custom: JSON.stringify(custom) } : {}), updatedBy: ctx.actor.accountId, updatedAt: now }))!;
           const changed = { ...diff(before, changes), ...(custom ? diffCustom(presentCustom(fields, before.custom), presentCustom(fields, custom)) : {}) };
           if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'company', recordId: id, action: 'updated', changes: changed, by: ctx.actor.accountId, at: now });
+          await auditCrm(trx, ctx, { type: 'company', action: 'updated', id, before, after: updated });
+          await deps.events.publish(trx, ctx, 'crm.company.updated', { id, changes: changedFields(before, updated) });
           return present(fields, updated);
         });
       } catch (error) {
@@ -156,9 +166,11 @@ export function createCompaniesService(deps: { db: Db }) {
     async remove(ctx: RequestContext, id: string): Promise<void> {
       await ctx.db.transaction().execute(async (trx) => {
         const now = new Date();
-        const deleted = await repo.setCompanyDeleted(companiesDb(trx), id, true, ctx.actor.accountId, now);
+        const deleted = await repo.setCompanyDeleted(companiesDb(trx), scope(ctx, 'delete'), id, true, ctx.actor.accountId, now);
         if (!deleted) throw new AppError('not_found', 'No such company');
         await recordChange(trx, { recordType: 'company', recordId: id, action: 'deleted', by: ctx.actor.accountId, at: now });
+        await auditCrm(trx, ctx, { type: 'company', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
+        await deps.events.publish(trx, ctx, 'crm.company.deleted', { id });
       });
     },
 
@@ -168,9 +180,11 @@ export function createCompaniesService(deps: { db: Db }) {
         const fields = await customFieldsOf(ctx.db);
         return await ctx.db.transaction().execute(async (trx) => {
           const now = new Date();
-          const restored = await repo.setCompanyDeleted(companiesDb(trx), id, false, ctx.actor.accountId, now);
+          const restored = await repo.setCompanyDeleted(companiesDb(trx), scope(ctx, 'delete'), id, false, ctx.actor.accountId, now);
           if (!restored) throw new AppError('not_found', 'No deleted company with this id');
           await recordChange(trx, { recordType: 'company', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
+          await auditCrm(trx, ctx, { type: 'company', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
+          await deps.events.publish(trx, ctx, 'crm.company.restored', { id });
           return present(fields, restored);
         });
       } catch (error) {

@@ -16,6 +16,7 @@ export interface Sort {
 export interface ContactFilter {
   email?: string;
   ownerId?: string;
+  companyId?: string;
   q?: string;
   createdAfter?: Date;
   createdBefore?: Date;
@@ -43,8 +44,17 @@ export function sortValueOf(contact: Contact, field: SortField): string | Date {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+// Callers that set only `email`/`phone` (seeds, sync) get one-element lists, so the primary is always the first of its list.
 export const insertContact = (db: ContactsDb, row: Insertable<ContactsTable>) =>
-  db.insertInto('contacts').values(row).returningAll().executeTakeFirstOrThrow();
+  db
+    .insertInto('contacts')
+    .values({ ...row, emails: row.emails ?? (row.email ? [row.email] : []), phones: row.phones ?? (row.phone ? [row.phone] : []) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+/** A new primary put first in its list (the old primary dropped); null promotes the next one. */
+const withNewPrimary = (list: 'emails' | 'phones', primary: 'email' | 'phone', value: string | null) =>
+  sql<string[]>`array_remove(array[${value}::text] || array_remove(array_remove(${sql.ref(list)}, ${sql.ref(primary)}), ${value}::text), null)`;
 
 export const findContact = (db: ContactsDb, id: string, opts: { deleted?: boolean } = {}) =>
   db
@@ -62,6 +72,7 @@ export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: 
     .where('deletedAt', filter.deleted ? 'is not' : 'is', null)
     .$if(filter.email !== undefined, (q) => q.where(sql`lower(email)`, '=', filter.email!.toLowerCase()))
     .$if(filter.ownerId !== undefined, (q) => q.where('ownerId', '=', filter.ownerId!))
+    .$if(filter.companyId !== undefined, (q) => q.where('companyId', '=', filter.companyId!))
     .$if(filter.createdAfter !== undefined, (q) => q.where('createdAt', '>=', filter.createdAfter!))
     .$if(filter.createdBefore !== undefined, (q) => q.where('createdAt', '<', filter.createdBefore!))
     .$if(filter.q !== undefined, (q) => {
@@ -82,7 +93,17 @@ export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: 
 }
 
 export const updateContact = (db: ContactsDb, id: string, patch: Updateable<ContactsTable>) =>
-  db.updateTable('contacts').set(patch).where('id', '=', id).where('deletedAt', 'is', null).returningAll().executeTakeFirst();
+  db
+    .updateTable('contacts')
+    .set({
+      ...patch,
+      ...(patch.email !== undefined && patch.emails === undefined ? { emails: withNewPrimary('emails', 'email', patch.email), email: sql<string>`(${withNewPrimary('emails', 'email', patch.email)})[1]` } : {}),
+      ...(patch.phone !== undefined && patch.phones === undefined ? { phones: withNewPrimary('phones', 'phone', patch.phone), phone: sql<string>`(${withNewPrimary('phones', 'phone', patch.phone)})[1]` } : {}),
+    })
+    .where('id', '=', id)
+    .where('deletedAt', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
 
 export const setDeleted = (db: ContactsDb, id: string, deleted: boolean, by: string, at: Date) =>
   db

@@ -11,6 +11,9 @@ import { assertMember } from '../identity/members.ts';
 import * as repo from './repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Contact, ContactsTables } from './tables.ts';
+import type { CompaniesTables } from '../companies/tables.ts';
+import type { DomainEvents } from '../../platform/events/events.ts';
+import { changedFields } from '../companies/write-log.ts';
 
 export interface ContactInput {
   firstName: string;
@@ -18,6 +21,9 @@ export interface ContactInput {
   email?: string | null;
   phone?: string | null;
   jobTitle?: string | null;
+  emails?: string[];
+  phones?: string[];
+  companyId?: string | null;
   ownerId?: string | null;
 }
 
@@ -42,6 +48,35 @@ const lockedContact = (tx: RequestContext, id: string) => contactsDb(tx).selectF
 
 const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
 
+/** `list` with `primary` (when given) first, blanks and duplicates (case-insensitive) dropped. */
+function withPrimary(list: readonly string[], primary: string | null | undefined): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const v of [...(primary ? [primary] : []), ...list]) {
+    const t = v.trim();
+    if (t && !seen.has(t.toLowerCase())) {
+      seen.add(t.toLowerCase());
+      out.push(t);
+    }
+  }
+  return out;
+}
+
+/**
+ * The new list of emails (or phones) after a patch: `primary` replaces the
+ * old primary (null drops it, the next one takes its place); `list` replaces
+ * the whole list and keeps the old primary first when it is still in it.
+ */
+export function patchedList(before: { primary: string | null; list: readonly string[] }, primary: string | null | undefined, list: readonly string[] | undefined): string[] | undefined {
+  if (primary === undefined && list === undefined) return undefined;
+  if (primary === undefined) {
+    const keep = before.primary && list!.some((v) => v.trim().toLowerCase() === before.primary!.toLowerCase()) ? before.primary : undefined;
+    return withPrimary(list!, keep);
+  }
+  const base = list ?? before.list.filter((v) => v !== before.primary);
+  return withPrimary(base, primary);
+}
+
 function parseSort(sort: string): repo.Sort {
   const direction = sort.startsWith('-') ? 'desc' : 'asc';
   const field = sort.replace(/^[-+]/, '') as repo.SortField;
@@ -58,24 +93,36 @@ function emailTaken(error: unknown, email: string | null | undefined): never {
   throw error;
 }
 
-export function createContactsService(deps: { db: Db }) {
+export function createContactsService(deps: { db: Db; events: DomainEvents }) {
   // An owner must be a member of the same tenant; the check reads `public`.
   const assertOwner = (ctx: RequestContext, ownerId: string | null | undefined) => assertMember(deps.db, ctx, ownerId, '/ownerId');
+  // The company must be a live company of this tenant (ctx.db only sees this tenant's schema).
+  const assertCompany = async (tx: RequestContext, companyId: string | null | undefined) => {
+    if (!companyId) return;
+    const found = await tx.db.withTables<CompaniesTables>().selectFrom('companies').select('id').where('id', '=', companyId).where('deletedAt', 'is', null).executeTakeFirst();
+    if (!found) throw new AppError('invalid_reference', 'No such company in this tenant', { errors: [{ in: 'body', pointer: '/companyId', detail: 'unknown company' }] });
+  };
 
   return {
     async create(ctx: RequestContext, input: ContactInput): Promise<Contact> {
       const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
       await assertOwner(ctx, ownerId);
       const now = new Date();
-      const email = clean(input.email) ?? null;
+      const emails = withPrimary(input.emails ?? [], clean(input.email));
+      const phones = withPrimary(input.phones ?? [], clean(input.phone));
+      const email = emails[0] ?? null;
       try {
         return await inTransaction(ctx, async (tx) => {
+          await assertCompany(tx, input.companyId);
           const created = await repo.insertContact(contactsDb(tx), {
             id: uuidv7(),
             firstName: input.firstName.trim(),
             lastName: clean(input.lastName) ?? null,
             email,
-            phone: clean(input.phone) ?? null,
+            phone: phones[0] ?? null,
+            emails,
+            phones,
+            companyId: input.companyId ?? null,
             jobTitle: clean(input.jobTitle) ?? null,
             ownerId,
             createdBy: ctx.actor.accountId,
@@ -85,6 +132,7 @@ export function createContactsService(deps: { db: Db }) {
             deletedAt: null,
           });
           await audit(tx, 'created', created.id, null, created);
+          await deps.events.publish(tx.db, ctx, 'crm.contact.created', { id: created.id, firstName: created.firstName, lastName: created.lastName, email: created.email });
           return created;
         });
       } catch (error) {
@@ -104,6 +152,7 @@ export function createContactsService(deps: { db: Db }) {
       const filter: repo.ContactFilter = {
         email: query.email?.trim(),
         ownerId: query.ownerId,
+        companyId: query.companyId,
         q: query.q?.trim() || undefined,
         createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
         createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
@@ -121,21 +170,28 @@ export function createContactsService(deps: { db: Db }) {
       const changes = {
         ...(patch.firstName !== undefined ? { firstName: patch.firstName.trim() } : {}),
         ...(patch.lastName !== undefined ? { lastName: clean(patch.lastName) } : {}),
-        ...(patch.email !== undefined ? { email: clean(patch.email) } : {}),
-        ...(patch.phone !== undefined ? { phone: clean(patch.phone) } : {}),
         ...(patch.jobTitle !== undefined ? { jobTitle: clean(patch.jobTitle) } : {}),
+        ...(patch.companyId !== undefined ? { companyId: patch.companyId } : {}),
         ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
       };
+      let email: string | null | undefined;
       try {
         return await inTransaction(ctx, async (tx) => {
           const before = await lockedContact(tx, id);
-          const updated = await repo.updateContact(contactsDb(tx), id, { ...changes, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
-          if (!updated || !before) throw new AppError('not_found', 'No such contact');
+          if (!before || before.deletedAt) throw new AppError('not_found', 'No such contact');
+          await assertCompany(tx, patch.companyId);
+          const emails = patchedList({ primary: before.email, list: before.emails }, clean(patch.email), patch.emails);
+          const phones = patchedList({ primary: before.phone, list: before.phones }, clean(patch.phone), patch.phones);
+          email = emails?.[0] ?? null;
+          const lists = { ...(emails ? { emails, email: emails[0] ?? null } : {}), ...(phones ? { phones, phone: phones[0] ?? null } : {}) };
+          const updated = await repo.updateContact(contactsDb(tx), id, { ...changes, ...lists, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
+          if (!updated) throw new AppError('not_found', 'No such contact');
           await audit(tx, 'updated', id, before, updated);
+          await deps.events.publish(tx.db, ctx, 'crm.contact.updated', { id, changes: changedFields(before, updated) });
           return updated;
         });
       } catch (error) {
-        return emailTaken(error, changes.email);
+        return emailTaken(error, email);
       }
     },
 
@@ -145,6 +201,7 @@ export function createContactsService(deps: { db: Db }) {
         const deleted = await repo.setDeleted(contactsDb(tx), id, true, ctx.actor.accountId, new Date());
         if (!deleted || !before) throw new AppError('not_found', 'No such contact');
         await audit(tx, 'deleted', id, before, deleted);
+        await deps.events.publish(tx.db, ctx, 'crm.contact.deleted', { id });
       });
     },
 
@@ -156,6 +213,7 @@ export function createContactsService(deps: { db: Db }) {
           const restored = await repo.setDeleted(contactsDb(tx), id, false, ctx.actor.accountId, new Date());
           if (!restored || !before) throw new AppError('not_found', 'No deleted contact with this id');
           await audit(tx, 'restored', id, before, restored);
+          await deps.events.publish(tx.db, ctx, 'crm.contact.restored', { id });
           return restored;
         });
       } catch (error) {

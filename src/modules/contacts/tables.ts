@@ -9,6 +9,10 @@ export interface ContactsTable {
   email: string | null;
   phone: string | null;
   jobTitle: string | null;
+  /** Every email, the primary (`email`) first; likewise `phones`. */
+  emails: ColumnType<string[], string[] | undefined, string[]>;
+  phones: ColumnType<string[], string[] | undefined, string[]>;
+  companyId: string | null;
   ownerId: string | null;
   createdBy: string;
   updatedBy: string;

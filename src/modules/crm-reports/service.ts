@@ -5,6 +5,10 @@ import { AppError } from '../../platform/errors.ts';
 import * as dealsRepo from '../deals/repository.ts';
 import type { DealsTables } from '../deals/tables.ts';
 import * as repo from './repository.ts';
+import { ownerInScope, scopeOf } from '../../platform/record-scope.ts';
+
+/** Reports count only the records in the caller's scope for `crm.reports.read` (own, team or all). */
+const reportScope = (ctx: RequestContext): repo.ReportScope => (scopeOf(ctx, 'crm.reports.read') === 'all' ? undefined : (column) => ownerInScope(ctx, 'crm.reports.read', column));
 
 const dealsDb = (db: RequestContext['db']): dealsRepo.DealsDb => db.withTables<DealsTables>();
 
@@ -43,7 +47,7 @@ export function createReportsService() {
   return {
     /** Win rate, won amount and average cycle length of deals closed in the range, per owner, after a total row (scope 'all'). */
     async outcomes(ctx: RequestContext, q: RangeQuery) {
-      const rows = await repo.outcomes(dealsDb(ctx.db), ctx.tenant.schemaName, range(q));
+      const rows = await repo.outcomes(dealsDb(ctx.db), reportScope(ctx), ctx.tenant.schemaName, range(q));
       return { from: q.from, to: q.to, rows: rows.map((r) => ({ ...r, winRate: ratio(r.won, r.won + r.lost) })) };
     },
 
@@ -53,7 +57,7 @@ export function createReportsService() {
       const pipeline = q.pipelineId ? await dealsRepo.findPipeline(db, q.pipelineId) : await dealsRepo.findDefaultPipeline(db);
       if (!pipeline) throw new AppError('not_found', 'No such pipeline');
       const stages = (await dealsRepo.stagesOf(db, [pipeline.id])).filter((s) => s.kind !== 'lost');
-      const reach = new Map((await repo.stageReach(db, ctx.tenant.schemaName, pipeline.id, range(q))).map((r) => [r.stageId, r.reached]));
+      const reach = new Map((await repo.stageReach(db, reportScope(ctx), ctx.tenant.schemaName, pipeline.id, range(q))).map((r) => [r.stageId, r.reached]));
       const rows = stages.map((s, i) => {
         const reached = reach.get(s.id) ?? 0;
         const next = stages[i + 1];
@@ -64,7 +68,7 @@ export function createReportsService() {
 
     /** Notes, tasks (and done tasks), calls and meetings that happened in the range, per owner, after a total row (scope 'all'). */
     async activities(ctx: RequestContext, q: RangeQuery) {
-      return { from: q.from, to: q.to, rows: await repo.activitiesPerOwner(dealsDb(ctx.db), ctx.tenant.schemaName, range(q)) };
+      return { from: q.from, to: q.to, rows: await repo.activitiesPerOwner(dealsDb(ctx.db), reportScope(ctx), ctx.tenant.schemaName, range(q)) };
     },
 
     async pipeline(ctx: RequestContext, query: PipelineReportQuery): Promise<{ pipelineId: string; at: string; rows: PipelineRow[] }> {
@@ -72,7 +76,7 @@ export function createReportsService() {
       const pipeline = query.pipelineId ? await dealsRepo.findPipeline(db, query.pipelineId) : await dealsRepo.findDefaultPipeline(db);
       if (!pipeline) throw new AppError('not_found', 'No such pipeline');
       const at = query.at ? new Date(query.at) : new Date();
-      const [stages, totals] = await Promise.all([dealsRepo.stagesOf(db, [pipeline.id]), repo.pipelineAt(db, pipeline.id, at, query.ownerId)]);
+      const [stages, totals] = await Promise.all([dealsRepo.stagesOf(db, [pipeline.id]), repo.pipelineAt(db, reportScope(ctx), pipeline.id, at, query.ownerId)]);
       const rows = stages.flatMap((s) => {
         const base = { stageId: s.id, stage: s.name, position: s.position, kind: s.kind, probability: s.probability };
         const mine = totals.filter((t) => t.stageId === s.id);

@@ -5,6 +5,7 @@ import type { Platform } from '../../platform/module.ts';
 import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
 import { createCustomFieldsService } from './service.ts';
+import { customFieldsOpenApi } from './openapi.ts';
 import { CreateCustomField, CustomField, CustomFieldList, CustomFieldListQuery, UpdateCustomField } from './schemas.ts';
 
 const Ref = Type.Ref('CustomField');
@@ -18,6 +19,21 @@ export const customFieldRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }
 
   app.get('/v1/custom-fields', { config: read, schema: { tags, summary: 'List custom field definitions', querystring: CustomFieldListQuery, response: { 200: CustomFieldList, ...problemResponses(400, 401, 403) } } }, async (request) =>
     fields.list(ctxOf(request), request.query),
+  );
+  app.get(
+    '/v1/custom-fields/openapi.json',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary: "This tenant's companies and deals with their custom fields, as an OpenAPI 3.1 document extending /openapi.json",
+        response: { 200: Type.Object({ openapi: Type.String(), info: Type.Object({}, { additionalProperties: true }), paths: Type.Object({}), components: Type.Object({ schemas: Type.Record(Type.String(), Type.Unknown()) }) }), ...problemResponses(401, 403) },
+      },
+    },
+    async (request) => {
+      const ctx = ctxOf(request);
+      return customFieldsOpenApi(ctx.tenant, (await fields.list(ctx, { deleted: false })).data);
+    },
   );
   app.post('/v1/custom-fields', { config: manage, schema: { tags, summary: 'Define a custom field', body: CreateCustomField, response: { 201: Ref, ...problemResponses(400, 401, 403, 409) } } }, async (request, reply) =>
     reply.code(201).send(await fields.create(ctxOf(request), request.body)),

@@ -7,6 +7,10 @@ import type { RequestContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
 import * as repo from './repository.ts';
+import { auditCrm } from '../companies/write-log.ts';
+
+/** Runs `fn` in a transaction with its tenant-scoped handle; the audit row commits with the change. */
+const inTx = <T>(ctx: RequestContext, fn: (trx: RequestContext['db']) => Promise<T>) => ctx.db.transaction().execute((trx) => fn(trx as unknown as RequestContext['db']));
 import type { CustomField, CustomFieldsTables, CustomObject, FieldType } from './tables.ts';
 
 export interface FieldInput {
@@ -77,7 +81,8 @@ export function createCustomFieldsService() {
       if ((input.type === 'relation') !== (input.target !== undefined)) throw bad('/target', 'relation fields, and only they, take a target object');
       const now = new Date();
       try {
-        return await repo.insertField(fieldsDb(ctx.db), {
+        return await inTx(ctx, async (trx) => {
+          const created = await repo.insertField(fieldsDb(trx), {
           id: uuidv7(),
           object: input.object,
           key: input.key,
@@ -93,6 +98,9 @@ export function createCustomFieldsService() {
           createdAt: now,
           updatedAt: now,
           deletedAt: null,
+          });
+          await auditCrm(trx, ctx, { type: 'custom_field', action: 'created', id: created.id, before: null, after: created });
+          return created;
         });
       } catch (error) {
         return keyTaken(error, input.key);
@@ -110,7 +118,8 @@ export function createCustomFieldsService() {
         if (inUse.length > 0) throw new AppError('conflict', `Records still hold the options ${inUse.join(', ')}: change them before removing the options`);
       }
       try {
-        return await repo.updateField(db, id, {
+        return await inTx(ctx, async (trx) => {
+          const updated = await repo.updateField(fieldsDb(trx), id, {
           ...(patch.key !== undefined ? { key: patch.key } : {}),
           ...(patch.label !== undefined ? { label: patch.label.trim() } : {}),
           ...(options !== undefined ? { options: JSON.stringify(options) } : {}),
@@ -118,6 +127,9 @@ export function createCustomFieldsService() {
           ...(patch.position !== undefined ? { position: patch.position } : {}),
           updatedBy: ctx.actor.accountId,
           updatedAt: new Date(),
+          });
+          await auditCrm(trx, ctx, { type: 'custom_field', action: 'updated', id, before, after: updated });
+          return updated;
         });
       } catch (error) {
         return keyTaken(error, patch.key);
@@ -125,10 +137,14 @@ export function createCustomFieldsService() {
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
-      const db = fieldsDb(ctx.db);
-      if (!(await repo.findField(db, id))) throw new AppError('not_found', 'No such custom field');
-      const now = new Date();
-      await repo.updateField(db, id, { deletedAt: now, updatedAt: now, updatedBy: ctx.actor.accountId });
+      await inTx(ctx, async (trx) => {
+        const db = fieldsDb(trx);
+        const before = await repo.findField(db, id);
+        if (!before) throw new AppError('not_found', 'No such custom field');
+        const now = new Date();
+        const after = await repo.updateField(db, id, { deletedAt: now, updatedAt: now, updatedBy: ctx.actor.accountId });
+        await auditCrm(trx, ctx, { type: 'custom_field', action: 'deleted', id, before, after });
+      });
     },
 
     async restore(ctx: RequestContext, id: string): Promise<CustomField> {
@@ -136,7 +152,11 @@ export function createCustomFieldsService() {
       const f = await repo.findField(db, id, { deleted: true });
       if (!f) throw new AppError('not_found', 'No deleted custom field with this id');
       try {
-        return await repo.updateField(db, id, { deletedAt: null, updatedAt: new Date(), updatedBy: ctx.actor.accountId });
+        return await inTx(ctx, async (trx) => {
+          const after = await repo.updateField(fieldsDb(trx), id, { deletedAt: null, updatedAt: new Date(), updatedBy: ctx.actor.accountId });
+          await auditCrm(trx, ctx, { type: 'custom_field', action: 'restored', id, before: f, after });
+          return after;
+        });
       } catch (error) {
         return keyTaken(error, f.key);
       }

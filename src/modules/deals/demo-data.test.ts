@@ -32,6 +32,8 @@ describe('demo tenant CRM data', () => {
     expect(timeline.map((i) => i.kind)).toEqual(expect.arrayContaining(['activity', 'change']));
     expect((await get('/v1/activities?type=task&status=todo')).data).toHaveLength(8);
     expect((await get('/v1/search?q=ada')) as unknown).toMatchObject({ contacts: [{ email: 'ada@analytical.example' }] });
+    const people = (await get('/v1/contacts?sort=lastName')).data;
+    expect(people.find((p) => p.email === 'ada@analytical.example')).toMatchObject({ emails: ['ada@analytical.example'], phones: ['+44 20 7946 0001'], companyId: expect.any(String) });
     expect(await seedDemo(h.db, platformFor(h.config, h.db, modules).migrations)).toBe(false);
   });
 });

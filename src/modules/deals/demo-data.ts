@@ -41,6 +41,8 @@ export async function seedCrmDemo(tenantDb: TenantDb, ownerId: string, contactId
   const stages = await db.selectFrom('pipelineStages').select(['id', 'name']).where('pipelineId', '=', pipeline.id).execute();
   const stageId = (name: string) => stages.find((s) => s.name === name)!.id;
   const contactOf = [contactIdsByEmail['ada@analytical.example'], contactIdsByEmail['grace@navy.example'], contactIdsByEmail['alan@bletchley.example'], contactIdsByEmail['katherine@nasa.example']];
+  // Each sample person works at the company their deals are with.
+  for (const [i, contactId] of contactOf.entries()) if (contactId) await db.updateTable('contacts').set({ companyId: companyIds[i]! }).where('id', '=', contactId).execute();
 
   for (const [name, company, amount, daysAgo, path] of DEALS) {
     const id = uuidv7();

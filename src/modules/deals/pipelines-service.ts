@@ -5,6 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import * as repo from './repository.ts';
+import { auditCrm } from '../companies/write-log.ts';
 import type { DealsTables, Pipeline, Stage, StageKind } from './tables.ts';
 
 export interface StageInput {
@@ -81,6 +82,7 @@ export function createPipelinesService() {
         const now = new Date();
         const p = await repo.insertPipeline(db, { id: uuidv7(), name: input.name.trim(), isDefault: false, createdBy: ctx.actor.accountId, updatedBy: ctx.actor.accountId, createdAt: now, updatedAt: now, deletedAt: null });
         await writeStages(ctx, db, p.id, input.stages, [], now);
+        await auditCrm(trx, ctx, { type: 'pipeline', action: 'created', id: p.id, before: null, after: { name: p.name, stages: await repo.stagesOf(db, [p.id]) } });
         return p.id;
       });
       return get(ctx, id);
@@ -100,7 +102,10 @@ export function createPipelinesService() {
           updatedBy: ctx.actor.accountId,
           updatedAt: now,
         });
-        if (patch.stages) await writeStages(ctx, db, id, patch.stages, await repo.stagesOf(db, [id]), now);
+        const stagesBefore = await repo.stagesOf(db, [id]);
+        if (patch.stages) await writeStages(ctx, db, id, patch.stages, stagesBefore, now);
+        const after = await repo.findPipeline(db, id);
+        await auditCrm(trx, ctx, { type: 'pipeline', action: 'updated', id, before: { name: p.name, isDefault: p.isDefault, stages: stagesBefore }, after: { name: after!.name, isDefault: after!.isDefault, stages: await repo.stagesOf(db, [id]) } });
       });
       return get(ctx, id);
     },
@@ -115,14 +120,18 @@ export function createPipelinesService() {
         if (n > 0) throw new AppError('conflict', `${n} deals are in this pipeline: move or delete them first`);
         const now = new Date();
         await repo.updatePipeline(db, id, { deletedAt: now, updatedBy: ctx.actor.accountId, updatedAt: now });
+        await auditCrm(trx, ctx, { type: 'pipeline', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
       });
     },
 
     async restore(ctx: RequestContext, id: string): Promise<PipelineView> {
-      const db = dealsDb(ctx.db);
-      const p = await repo.findPipeline(db, id, { deleted: true });
-      if (!p) throw new AppError('not_found', 'No deleted pipeline with this id');
-      await repo.updatePipeline(db, id, { deletedAt: null, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
+      await ctx.db.transaction().execute(async (trx) => {
+        const db = dealsDb(trx);
+        const p = await repo.findPipeline(db, id, { deleted: true, forUpdate: true });
+        if (!p) throw new AppError('not_found', 'No deleted pipeline with this id');
+        await repo.updatePipeline(db, id, { deletedAt: null, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
+        await auditCrm(trx, ctx, { type: 'pipeline', action: 'restored', id, before: { deletedAt: p.deletedAt }, after: { deletedAt: null } });
+      });
       return get(ctx, id);
     },
   };

@@ -3,6 +3,7 @@
 import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import { afterCondition, escapeLike, orderBySort, sortValueColumn, type After, type Sort } from '../views/keyset.ts';
 import type { ListField } from '../views/filters.ts';
+import type { InScope } from '../companies/repository.ts';
 import type { Deal, DealsTable, DealsTables, Pipeline, PipelineStagesTable, Stage, StageKind } from './tables.ts';
 
 export type DealsDb = Kysely<DealsTables>;
@@ -123,17 +124,19 @@ function dealSelect(db: DealsDb) {
     ]);
 }
 
-export const findDeal = (db: DealsDb, id: string, opts: { deleted?: boolean; forUpdate?: boolean } = {}): Promise<Deal | undefined> =>
+export const findDeal = (db: DealsDb, scope: InScope, id: string, opts: { deleted?: boolean; forUpdate?: boolean } = {}): Promise<Deal | undefined> =>
   dealSelect(db)
     .where('deals.id', '=', id)
     .where('deals.deletedAt', opts.deleted ? 'is not' : 'is', null)
+    .where(scope)
     .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 
-export async function listDeals(db: DealsDb, filter: DealFilter, sort: Sort, limit: number, after?: After): Promise<Array<Deal & { sortValue: string[] }>> {
+export async function listDeals(db: DealsDb, scope: InScope, filter: DealFilter, sort: Sort, limit: number, after?: After): Promise<Array<Deal & { sortValue: string[] }>> {
   return dealSelect(db)
     .select(sortValueColumn(sort))
     .where('deals.deletedAt', filter.deleted ? 'is not' : 'is', null)
+    .where(scope)
     .$if(filter.ids !== undefined, (q) => q.where('deals.id', 'in', filter.ids!.length ? filter.ids! : ['00000000-0000-0000-0000-000000000000']))
     .$if(filter.pipelineId !== undefined, (q) => q.where('deals.pipelineId', '=', filter.pipelineId!))
     .$if(filter.stageId !== undefined, (q) => q.where('deals.stageId', '=', filter.stageId!))
@@ -160,12 +163,13 @@ export const insertDeal = (db: DealsDb, row: Insertable<DealsTable>) => db.inser
 
 export const updateDeal = (db: DealsDb, id: string, patch: Updateable<DealsTable>) => db.updateTable('deals').set(patch).where('id', '=', id).execute();
 
-export const setDealDeleted = (db: DealsDb, id: string, deleted: boolean, by: string, at: Date) =>
+export const setDealDeleted = (db: DealsDb, scope: InScope, id: string, deleted: boolean, by: string, at: Date) =>
   db
     .updateTable('deals')
     .set({ deletedAt: deleted ? at : null, updatedBy: by, updatedAt: at })
     .where('id', '=', id)
     .where('deletedAt', deleted ? 'is' : 'is not', null)
+    .where(scope)
     .returning('id')
     .executeTakeFirst();
 

@@ -3,7 +3,6 @@
 // written in the same transaction as the change.
 import { v7 as uuidv7 } from 'uuid';
 import type { RequestContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { diff, diffCustom, recordChange } from '../companies/changes.ts';
 import { assertMember } from '../identity/members.ts';
@@ -14,6 +13,12 @@ import type { Deal, DealsTables, Stage, StageKind } from './tables.ts';
 import { fieldsOf } from '../custom-fields/repository.ts';
 import { applyCustomValues, presentCustom } from '../custom-fields/values.ts';
 import type { CustomField, CustomFieldsTables } from '../custom-fields/tables.ts';
+import type { Platform } from '../../platform/module.ts';
+import { ownerInScope } from '../../platform/record-scope.ts';
+import { auditCrm, changedFields } from '../companies/write-log.ts';
+// A deal the caller just wrote is read back unscoped: handed to another owner, an `own` scope no longer sees it.
+import { UNSCOPED } from '../companies/repository.ts';
+import { createNotifications } from '../notifications/service.ts';
 
 export interface DealInput {
   name: string;
@@ -67,7 +72,15 @@ async function resolveStage(db: repo.DealsDb, pipelineId: string | undefined, st
   return first;
 }
 
-export function createDealsService(deps: { db: Db }) {
+const scope = (ctx: RequestContext, permission: 'read' | 'write' | 'delete') => ownerInScope(ctx, `crm.deals.${permission}`, 'deals.ownerId');
+
+export function createDealsService(deps: Pick<Platform, 'db' | 'events'> & Partial<Platform>) {
+  const notifications = deps.mail && deps.realtime ? createNotifications(deps as Platform) : null;
+  /** A deal handed to someone else tells them (in-app and live at commit, email if they chose it). */
+  const notifyOwner = async (trx: Parameters<Platform['events']['publish']>[0], ctx: RequestContext, deal: { id: string; name: string }, ownerId: string | null) => {
+    if (!notifications || !ownerId || ownerId === ctx.actor.accountId) return;
+    await notifications.notify(trx, ctx, { accountId: ownerId, kind: 'crm.deal.assigned', title: `Deal assigned to you: ${deal.name}`, link: `/v1/deals/${deal.id}` });
+  };
   const checkRefs = async (ctx: RequestContext, db: repo.DealsDb, input: Partial<DealInput>) => {
     await assertMember(deps.db, ctx, input.ownerId, '/ownerId');
     if (input.companyId && !(await repo.liveCompanyExists(db, input.companyId))) throw unknownRef('/companyId', 'company');
@@ -80,7 +93,7 @@ export function createDealsService(deps: { db: Db }) {
   };
 
   const get = async (ctx: RequestContext, id: string): Promise<DealView> => {
-    const deal = await repo.findDeal(dealsDb(ctx.db), id);
+    const deal = await repo.findDeal(dealsDb(ctx.db), scope(ctx, 'read'), id);
     if (!deal) throw new AppError('not_found', 'No such deal');
     return present(await customFieldsOf(ctx.db), deal);
   };
@@ -93,7 +106,7 @@ export function createDealsService(deps: { db: Db }) {
       const ownerId = input.ownerId === undefined ? ctx.actor.accountId : input.ownerId;
       const id = uuidv7();
       const fields = await customFieldsOf(ctx.db);
-      await ctx.db.transaction().execute(async (trx) => {
+      const created = await ctx.db.transaction().execute(async (trx) => {
         const db = dealsDb(trx);
         await checkRefs(ctx, db, { ...input, ownerId });
         const custom = await applyCustomValues(trx, fields, {}, input.custom, { creating: true });
@@ -122,8 +135,13 @@ export function createDealsService(deps: { db: Db }) {
         await repo.setDealContacts(db, id, contactIds);
         await repo.insertStageChange(db, { id: uuidv7(), dealId: id, fromStageId: null, toStageId: stage.id, changedAt: now, changedBy: by });
         await recordChange(trx, { recordType: 'deal', recordId: id, action: 'created', by, at: now });
+        const created = (await repo.findDeal(db, UNSCOPED, id))!;
+        await auditCrm(trx, ctx, { type: 'deal', action: 'created', id, before: null, after: created });
+        await deps.events.publish(trx, ctx, 'crm.deal.created', { id, name: created.name, pipelineId: created.pipelineId, stageId: created.stageId, ownerId: created.ownerId, amount: created.amount, currency: created.currency });
+        await notifyOwner(trx, ctx, created, ownerId);
+        return created;
       });
-      return get(ctx, id);
+      return present(fields, created);
     },
 
     async list(ctx: RequestContext, query: DealListQuery) {
@@ -134,16 +152,16 @@ export function createDealsService(deps: { db: Db }) {
       const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
       const { limit: _l, cursor: _c, sort: _s, filter: _f, view: _v, search, ...filter } = query;
       const tsquery = search === undefined ? undefined : (prefixTsQuery(search) ?? undefined);
-      const rows = await repo.listDeals(dealsDb(ctx.db), { ...filter, q: filter.q?.trim() || undefined, conditions, search: tsquery }, sort, query.limit + 1, after);
+      const rows = await repo.listDeals(dealsDb(ctx.db), scope(ctx, 'read'), { ...filter, q: filter.q?.trim() || undefined, conditions, search: tsquery }, sort, query.limit + 1, after);
       const page = toPage(rows, query.limit, sort);
       return { data: page.data.map((d) => present(fields, d)), nextCursor: page.nextCursor };
     },
 
     async update(ctx: RequestContext, id: string, patch: Partial<DealInput>): Promise<DealView> {
       const fields = await customFieldsOf(ctx.db);
-      await ctx.db.transaction().execute(async (trx) => {
+      const updated = await ctx.db.transaction().execute(async (trx) => {
         const db = dealsDb(trx);
-        const before = await repo.findDeal(db, id, { forUpdate: true });
+        const before = await repo.findDeal(db, scope(ctx, 'write'), id, { forUpdate: true });
         if (!before) throw new AppError('not_found', 'No such deal');
         await checkRefs(ctx, db, patch);
         const amount = patch.amount === undefined ? before.amount : patch.amount;
@@ -179,30 +197,43 @@ export function createDealsService(deps: { db: Db }) {
           await repo.insertStageChange(db, { id: uuidv7(), dealId: id, fromStageId: before.stageId, toStageId: stage.id, changedAt: now, changedBy: by });
         }
         if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'deal', recordId: id, action: 'updated', changes: changed, by, at: now });
+        const after = (await repo.findDeal(db, UNSCOPED, id))!;
+        await auditCrm(trx, ctx, { type: 'deal', action: 'updated', id, before: before, after: after });
+        await deps.events.publish(trx, ctx, 'crm.deal.updated', { id, changes: changedFields(before, after, ['updatedAt', 'updatedBy', 'stageChangedAt']) });
+        if (stage && stage.id !== before.stageId) {
+          const from = (await repo.findStage(db, before.stageId))!;
+          await deps.events.publish(trx, ctx, 'crm.deal.stage_changed', { id, pipelineId: stage.pipelineId, fromStageId: before.stageId, toStageId: stage.id, fromStage: from.name, toStage: stage.name, kind: stage.kind, changedBy: by });
+        }
+        if (after.ownerId !== before.ownerId) await notifyOwner(trx, ctx, after, after.ownerId);
+        return after;
       });
-      return get(ctx, id);
+      return present(fields, updated);
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
       await ctx.db.transaction().execute(async (trx) => {
         const now = new Date();
-        if (!(await repo.setDealDeleted(dealsDb(trx), id, true, ctx.actor.accountId, now))) throw new AppError('not_found', 'No such deal');
+        if (!(await repo.setDealDeleted(dealsDb(trx), scope(ctx, 'delete'), id, true, ctx.actor.accountId, now))) throw new AppError('not_found', 'No such deal');
         await recordChange(trx, { recordType: 'deal', recordId: id, action: 'deleted', by: ctx.actor.accountId, at: now });
+        await auditCrm(trx, ctx, { type: 'deal', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
+        await deps.events.publish(trx, ctx, 'crm.deal.deleted', { id });
       });
     },
 
     async restore(ctx: RequestContext, id: string): Promise<DealView> {
       await ctx.db.transaction().execute(async (trx) => {
         const now = new Date();
-        if (!(await repo.setDealDeleted(dealsDb(trx), id, false, ctx.actor.accountId, now))) throw new AppError('not_found', 'No deleted deal with this id');
+        if (!(await repo.setDealDeleted(dealsDb(trx), scope(ctx, 'delete'), id, false, ctx.actor.accountId, now))) throw new AppError('not_found', 'No deleted deal with this id');
         await recordChange(trx, { recordType: 'deal', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
+        await auditCrm(trx, ctx, { type: 'deal', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
+        await deps.events.publish(trx, ctx, 'crm.deal.restored', { id });
       });
       return get(ctx, id);
     },
 
     async stageHistory(ctx: RequestContext, id: string) {
       const db = dealsDb(ctx.db);
-      if (!(await repo.findDeal(db, id))) throw new AppError('not_found', 'No such deal');
+      if (!(await repo.findDeal(db, scope(ctx, 'read'), id))) throw new AppError('not_found', 'No such deal');
       return { data: (await repo.stageHistory(db, id)).map((h) => ({ ...h, changedAt: h.changedAt.toISOString() })) };
     },
   };

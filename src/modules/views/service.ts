@@ -12,6 +12,7 @@ import { DEAL_FIELDS } from '../deals/repository.ts';
 import { parseSort } from './keyset.ts';
 import { parseFilters, resolverFor, sortableField } from './filters.ts';
 import type { SavedView, ViewsTables } from './tables.ts';
+import { auditCrm } from '../companies/write-log.ts';
 
 export interface ViewInput {
   object: 'company' | 'deal';
@@ -68,7 +69,9 @@ export function createViewsService() {
     async create(ctx: RequestContext, input: ViewInput): Promise<SavedView> {
       await check(ctx, input.object, input.filters, input.sort);
       const now = new Date();
-      return viewsDb(ctx)
+      return ctx.db.transaction().execute(async (trx) => {
+        const created = await trx
+        .withTables<ViewsTables>()
         .insertInto('savedViews')
         .values({
           id: uuidv7(),
@@ -84,12 +87,17 @@ export function createViewsService() {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+        await auditCrm(trx, ctx, { type: 'saved_view', action: 'created', id: created.id, before: null, after: created });
+        return created;
+      });
     },
 
     async update(ctx: RequestContext, id: string, patch: Partial<Omit<ViewInput, 'object'>>): Promise<SavedView> {
       const before = await get(ctx, id);
       await check(ctx, before.object, patch.filters, patch.sort);
-      return viewsDb(ctx)
+      return ctx.db.transaction().execute(async (trx) => {
+        const updated = await trx
+        .withTables<ViewsTables>()
         .updateTable('savedViews')
         .set({
           ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
@@ -102,11 +110,17 @@ export function createViewsService() {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();
+        await auditCrm(trx, ctx, { type: 'saved_view', action: 'updated', id, before, after: updated });
+        return updated;
+      });
     },
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
-      await get(ctx, id);
-      await viewsDb(ctx).deleteFrom('savedViews').where('id', '=', id).execute();
+      const before = await get(ctx, id);
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx.withTables<ViewsTables>().deleteFrom('savedViews').where('id', '=', id).execute();
+        await auditCrm(trx, ctx, { type: 'saved_view', action: 'deleted', id, before, after: null });
+      });
     },
 
     /** A list query with a saved view applied: the view's filters plus the query's; the query's sort and search win. */

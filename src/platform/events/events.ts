@@ -12,12 +12,46 @@ export interface DomainEventTypes {
   'crm.contact.created': { id: string; firstName: string; lastName: string | null; email: string | null };
   'crm.contact.updated': { id: string; changes: string[] };
   'crm.contact.deleted': { id: string };
+  'crm.contact.restored': { id: string };
+  'crm.company.created': { id: string; name: string; domain: string | null; ownerId: string | null };
+  'crm.company.updated': { id: string; changes: string[] };
+  'crm.company.deleted': { id: string };
+  'crm.company.restored': { id: string };
+  'crm.deal.created': { id: string; name: string; pipelineId: string; stageId: string; ownerId: string | null; amount: string | null; currency: string | null };
+  'crm.deal.updated': { id: string; changes: string[] };
+  'crm.deal.deleted': { id: string };
+  'crm.deal.restored': { id: string };
+  /** A deal entered another stage (kind: open/won/lost of the new stage). */
+  'crm.deal.stage_changed': { id: string; pipelineId: string; fromStageId: string; toStageId: string; fromStage: string; toStage: string; kind: 'open' | 'won' | 'lost'; changedBy: string };
+  'crm.activity.created': { id: string; type: string; subject: string; ownerId: string | null; assigneeId: string | null; links: Array<{ type: string; id: string }> };
+  /** A task was set to done. */
+  'crm.activity.completed': { id: string; type: string; subject: string; completedAt: string };
+  'crm.import.completed': { id: string; object: string; dryRun: boolean; status: string; rows: number; created: number; updated: number; skipped: number; errorCount: number };
   'files.file.uploaded': { id: string; name: string; size: number; contentType: string };
   /** Sent by POST /v1/webhooks/:id/ping to test an endpoint. */
   'webhooks.ping': { endpointId: string };
 }
 export type DomainEventType = keyof DomainEventTypes;
-export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = ['crm.contact.created', 'crm.contact.updated', 'crm.contact.deleted', 'files.file.uploaded', 'webhooks.ping'];
+export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
+  'crm.contact.created',
+  'crm.contact.updated',
+  'crm.contact.deleted',
+  'crm.contact.restored',
+  'crm.company.created',
+  'crm.company.updated',
+  'crm.company.deleted',
+  'crm.company.restored',
+  'crm.deal.created',
+  'crm.deal.updated',
+  'crm.deal.deleted',
+  'crm.deal.restored',
+  'crm.deal.stage_changed',
+  'crm.activity.created',
+  'crm.activity.completed',
+  'crm.import.completed',
+  'files.file.uploaded',
+  'webhooks.ping',
+];
 
 export interface DomainEvent<T extends DomainEventType = DomainEventType> {
   id: string;
