@@ -22,7 +22,7 @@ import { createPlatformAdmin } from '../../modules/platform-admin/admins.ts';
 import { fileUpload } from '../../modules/files/test-support.ts';
 
 /** Routes whose audit coverage belongs to other work (CRM modules; roles and members; integrations). */
-const OTHER_AREAS = ['/v1/contacts', '/v1/companies', '/v1/deals', '/v1/pipelines', '/v1/activities', '/v1/custom-fields', '/v1/views', '/v1/merges', '/v1/reports', '/v1/roles', '/v1/members', '/v1/integrations', '/v1/hubspot'];
+const OTHER_AREAS = ['/v1/contacts', '/v1/companies', '/v1/deals', '/v1/pipelines', '/v1/activities', '/v1/custom-fields', '/v1/views', '/v1/merges', '/v1/imports', '/v1/reports', '/v1/roles', '/v1/members', '/v1/integrations', '/v1/hubspot'];
 
 interface Env {
   h: Harness;
