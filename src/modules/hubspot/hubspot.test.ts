@@ -103,6 +103,17 @@ describe('connection: PUT / GET / DELETE /v1/integrations/hubspot', () => {
   });
 });
 
+describe('POST /sync and GET /conflicts: validation, 401, 403', () => {
+  it('checks the body and query, the token and the permission', async () => {
+    expectProblem(await as(h, a, 'admin')({ method: 'POST', url: '/v1/integrations/hubspot/sync', payload: { full: 'sometimes' } }), 400, 'validation_failed');
+    expectProblem(await h.app.inject({ method: 'POST', url: '/v1/integrations/hubspot/sync', headers: { 'x-tenant': a.slug }, payload: {} }), 401, 'unauthenticated');
+    expectProblem(await as(h, a, 'member')({ method: 'POST', url: '/v1/integrations/hubspot/sync', payload: {} }), 403, 'permission_denied');
+    expectProblem(await as(h, a, 'admin')({ method: 'GET', url: '/v1/integrations/hubspot/conflicts?status=maybe' }), 400, 'validation_failed');
+    expectProblem(await h.app.inject({ method: 'GET', url: '/v1/integrations/hubspot/conflicts', headers: { 'x-tenant': a.slug } }), 401, 'unauthenticated');
+    expectProblem(await as(h, a, 'viewer')({ method: 'GET', url: '/v1/integrations/hubspot/conflicts' }), 403, 'permission_denied');
+  });
+});
+
 describe('two-way sync', () => {
   let hsAcme: string;
   let hsJane: string;
@@ -212,6 +223,7 @@ describe('two-way sync', () => {
     const [conflict] = list.json().data;
     expect(conflict).toMatchObject({ objectType: 'contact', recordId: jane.id, hubspotId: hsJane, field: 'jobTitle', baseValue: 'CTO', plinthValue: 'VP Engineering', hubspotValue: 'Chief Technology Officer', resolution: null });
     expect((await status(a)).openConflicts).toBe(1);
+    expect((await as(h, b, 'admin')({ method: 'GET', url: '/v1/integrations/hubspot/conflicts' })).json().data).toEqual([]);
     // An unsettled conflict stays one row, and neither side is overwritten by the next run.
     await syncNow(a);
     expect((await as(h, a, 'admin')({ method: 'GET', url: '/v1/integrations/hubspot/conflicts' })).json().data).toHaveLength(1);
