@@ -204,6 +204,27 @@ describe('two-way sync', () => {
     expect(update.body.inputs).toEqual([{ id: hsCompany.id, properties: { numberofemployees: '55' } }]);
   });
 
+  it('brings a HubSpot stage move into the stage history, and moves associations both ways', async () => {
+    const john = fake.find('contacts', 'email', 'john@globex.example')!;
+    fake.edit('deals', hsDeal, { dealstage: 'closedwon' });
+    await fetch(`${fake.baseUrl}/crm/v4/associations/deals/contacts/batch/archive`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ from: { id: hsDeal }, to: [{ id: john.id }] }] }) });
+    fake.edit('deals', hsDeal, {}); // an association change bumps the deal's modification time in HubSpot too
+    expect((await syncNow(a)).counts).toMatchObject({ failed: 0, conflicts: 0 });
+    const deal = await tdb(a).selectFrom('deals').selectAll().where('name', '=', 'Acme renewal').executeTakeFirstOrThrow();
+    const stage = await tdb(a).selectFrom('pipeline_stages').selectAll().where('id', '=', deal.stageId).executeTakeFirstOrThrow();
+    expect(stage).toMatchObject({ name: 'Closed won', kind: 'won', probability: 100 });
+    const history = await tdb(a).selectFrom('deal_stage_history').selectAll().where('dealId', '=', deal.id).orderBy('changedAt').execute();
+    expect(history.map((r: any) => r.toStageId)).toEqual([expect.any(String), stage.id]);
+    expect(await tdb(a).selectFrom('deal_contacts').selectAll().where('dealId', '=', deal.id).execute()).toHaveLength(1);
+
+    // Plinth moves the deal to another company: HubSpot's association follows (archive + create).
+    const umbrella = await tdb(a).selectFrom('companies').select('id').where('domain', '=', 'umbrella.example').executeTakeFirstOrThrow();
+    const res = await as(h, a)({ method: 'PATCH', url: `/v1/deals/${deal.id}`, payload: { companyId: umbrella.id } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((await syncNow(a)).counts).toMatchObject({ pushed: 1, failed: 0 });
+    expect(fake.associations('deals', hsDeal, 'companies')).toEqual([[fake.find('companies', 'domain', 'umbrella.example')!.id, 5]]);
+  });
+
   it('takes a HubSpot edit, undoes a Plinth edit of a field HubSpot owns, and records a conflict when both edit a field', async () => {
     const jane = await tdb(a).selectFrom('contacts').selectAll().where('email', '=', 'jane@acme.example').executeTakeFirstOrThrow();
     const acme = await tdb(a).selectFrom('companies').selectAll().where('domain', '=', 'acme.example').executeTakeFirstOrThrow();
@@ -321,7 +342,9 @@ describe('webhooks: POST /v1/integrations/hubspot/webhooks/:tenantSlug', () => {
     expectProblem(await post('no-such-tenant', events), 404, 'tenant_not_found');
     expectProblem(await post(b.slug, events), 404, 'not_found');
     expectProblem(await post(a.slug, [{ nothing: true }]), 400, 'validation_failed');
-    expect(await tdb(a).selectFrom('hubspot_webhook_events').selectAll().where('event_id', '=', '9100').execute()).toHaveLength(0);
+    // A well-signed event about something that is not a CRM object id is recorded, not fetched.
+    expect((await post(a.slug, [{ eventId: 9101, subscriptionType: 'contact.propertyChange', objectId: 'abc' }])).json()).toEqual({ received: 1, processed: 1 });
+    expect(await tdb(a).selectFrom('hubspot_webhook_events').selectAll().where('eventId', '=', '9100').execute()).toHaveLength(0);
   });
 });
 
@@ -332,7 +355,10 @@ describe('token refused during a sync, disconnect, secrets in logs', () => {
     expect(run.status).toBe('failed');
     expect(run.errors[0]!.message).toMatch(/401/);
     expect((await status(a)).status).toBe('auth_failed');
+    expectProblem(await as(h, a, 'admin')({ method: 'POST', url: '/v1/integrations/hubspot/sync', payload: {} }), 409, 'conflict');
     fake.setToken(TOKEN);
+    // Connecting again with a valid token clears it.
+    expect((await connect(a)).json().status).toBe('connected');
   });
 
   it('disconnects: token, links and open conflicts go, records stay; audited', async () => {

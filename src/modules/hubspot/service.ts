@@ -142,7 +142,9 @@ export function createHubspotService(platform: Platform, log: FastifyBaseLogger)
     },
 
     async triggerSync(ctx: RequestContext, input: { full?: boolean }) {
-      if (!(await repo.getConnection(repo.hsDb(ctx.db)))) throw notConnected();
+      const conn = await repo.getConnection(repo.hsDb(ctx.db));
+      if (!conn) throw notConnected();
+      if (conn.status === 'auth_failed') throw new AppError('conflict', 'HubSpot refused the stored token: connect again (PUT) with a valid token');
       const job = await platform.jobs.enqueue(platform.db, ctx.tenant.id, SYNC_TASK, { trigger: 'manual', full: input.full ?? false }, { ...syncJobOptions(ctx.tenant.id), jobKey: `hubspot-sync:${ctx.tenant.id}` });
       return { jobId: job.id };
     },
@@ -191,6 +193,8 @@ export function createHubspotService(platform: Platform, log: FastifyBaseLogger)
       const tenant = await platform.directory.bySlug(req.tenantSlug);
       if (!tenant) throw new AppError('tenant_not_found');
       if (tenant.status === 'suspended') throw new AppError('tenant_suspended');
+      // HubSpot retries on 5xx: an outdated schema answers 503 like the guard does for other routes.
+      if (tenant.schemaVersion !== platform.migrations.latest) throw new AppError('tenant_schema_outdated', undefined, { headers: { 'retry-after': '30' } });
       const tdb = scopeToTenant(platform.db, tenant.schemaName);
       const conn = await repo.getConnection(repo.hsDb(tdb));
       if (!conn || !conn.clientSecretEnc) throw new AppError('not_found', 'HubSpot webhooks are not configured for this tenant (connect with a clientSecret)');
@@ -220,7 +224,7 @@ export function createHubspotService(platform: Platform, log: FastifyBaseLogger)
           if (conn.portalId && e.portalId !== undefined && String(e.portalId) !== conn.portalId) continue;
           const type = e.subscriptionType.split('.')[0] as ObjectType;
           // Deletions are not synced; creations, property changes, merges and association changes re-read the object.
-          if (!['company', 'contact', 'deal'].includes(type) || !objectId || e.subscriptionType.endsWith('.deletion')) continue;
+          if (!['company', 'contact', 'deal'].includes(type) || !objectId || !/^\d{1,20}$/.test(objectId) || e.subscriptionType.endsWith('.deletion')) continue;
           const ids = (only[type] ??= []);
           if (!ids.includes(objectId)) ids.push(objectId);
         }
