@@ -290,15 +290,19 @@ describe('two-way sync', () => {
     expect(audit.every((r: any) => r.actorId === a.accounts.admin.id)).toBe(true);
   });
 
-  it('applies the field rules: newest wins without a conflict', async () => {
-    const res = await connect(a, { accessToken: TOKEN, fieldRules: { contact: { jobTitle: 'newest' } } });
+  it('applies the field rules: newest wins without a conflict; plinth overwrites a HubSpot edit', async () => {
+    const res = await connect(a, { accessToken: TOKEN, fieldRules: { contact: { jobTitle: 'newest' }, company: { name: 'plinth' } } });
     expect(res.statusCode, res.body).toBe(200);
     const jane = await tdb(a).selectFrom('contacts').select('id').where('email', '=', 'jane@acme.example').executeTakeFirstOrThrow();
     await as(h, a)({ method: 'PATCH', url: `/v1/contacts/${jane.id}`, payload: { jobTitle: 'Head of Engineering' } });
     await new Promise((r) => setTimeout(r, 5));
     fake.edit('contacts', hsJane, { jobtitle: 'Technical Founder' });
+    const globex = fake.find('companies', 'domain', 'www.Globex.example')!;
+    fake.edit('companies', globex.id, { name: 'Globex (renamed in HubSpot)', address: '1 Main St' });
     const run = await syncNow(a);
     expect(run.counts).toMatchObject({ conflicts: 0, failed: 0 });
+    expect(globex.properties).toMatchObject({ name: 'Globex', address: '1 Main St' });
+    expect(await tdb(a).selectFrom('companies').select(['name', 'address']).where('domain', '=', 'globex.example').executeTakeFirstOrThrow()).toEqual({ name: 'Globex', address: '1 Main St' });
     expect((await tdb(a).selectFrom('contacts').select('jobTitle').where('id', '=', jane.id).executeTakeFirstOrThrow()).jobTitle).toBe('Technical Founder');
     const audit = await tdb(a).selectFrom('audit_log').select('action').where('action', 'like', 'integrations.hubspot.%').orderBy('seq').execute();
     expect(audit.map((r: any) => r.action)).toContain('integrations.hubspot.updated');
@@ -316,8 +320,8 @@ describe('webhooks: POST /v1/integrations/hubspot/webhooks/:tenantSlug', () => {
 
   it('accepts a signed batch, processes each event id once, and fetches the changed object', async () => {
     const hsId = fake.find('companies', 'domain', 'initech.example')!.id;
-    fake.edit('companies', hsId, { name: 'Initech Global' });
-    const events = [{ eventId: 9001, subscriptionId: 77, portalId: 4242, appId: 5, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: Number(hsId), propertyName: 'name', propertyValue: 'Initech Global', changeSource: 'CRM' }];
+    fake.edit('companies', hsId, { address: '42 Office Park' });
+    const events = [{ eventId: 9001, subscriptionId: 77, portalId: 4242, appId: 5, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: Number(hsId), propertyName: 'address', propertyValue: '42 Office Park', changeSource: 'CRM' }];
     const before = (await status(a)).lastRun!.id;
     const res = await post(a.slug, events);
     expect(res.statusCode, res.body).toBe(200);
@@ -325,7 +329,7 @@ describe('webhooks: POST /v1/integrations/hubspot/webhooks/:tenantSlug', () => {
     const run = await waitForRun(a, before);
     expect(run).toMatchObject({ trigger: 'webhook', status: 'succeeded' });
     expect(fake.log.some((c) => c.path === '/crm/v3/objects/companies/batch/read' && c.body.inputs[0].id === hsId)).toBe(true);
-    expect((await tdb(a).selectFrom('companies').select('name').where('domain', '=', 'initech.example').executeTakeFirstOrThrow()).name).toBe('Initech Global');
+    expect((await tdb(a).selectFrom('companies').select('address').where('domain', '=', 'initech.example').executeTakeFirstOrThrow()).address).toBe('42 Office Park');
 
     // HubSpot retries the same delivery: accepted, nothing processed again.
     const replay = await post(a.slug, [{ ...events[0], attemptNumber: 1 }]);

@@ -171,7 +171,11 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       else if (d.take === 'hubspot') {
         toPlinth[field] = h;
         snapshot[field] = h;
-      } else if (d.take === 'plinth') push = true;
+      } else if (d.take === 'plinth') {
+        // The snapshot holds HubSpot's current value, so the outbound pass sees Plinth as the side to push.
+        snapshot[field] = h;
+        push = true;
+      }
       else {
         await repo.openConflict(trx, { objectType: type, plinthId: record.id, hubspotId: o.id, field, base: base[field], plinth: p, hub: h });
         result.counts.conflicts++;
