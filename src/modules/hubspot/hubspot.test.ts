@@ -344,6 +344,7 @@ describe('webhooks: POST /v1/integrations/hubspot/webhooks/:tenantSlug', () => {
     expectProblem(await post(a.slug, events, { timestamp: Date.now() - 6 * 60 * 1000 }), 401, 'invalid_signature');
     expectProblem(await h.app.inject({ method: 'POST', url: `/v1/integrations/hubspot/webhooks/${a.slug}`, headers: { 'content-type': 'application/json' }, payload: '[]' }), 401, 'invalid_signature');
     expectProblem(await post('no-such-tenant', events), 404, 'tenant_not_found');
+    expectProblem(await h.app.inject({ method: 'POST', url: `/v1/integrations/hubspot/webhooks/${a.slug}`, headers: { 'content-type': 'text/plain' }, payload: '[]' }), 415, 'unsupported_media_type');
     expectProblem(await post(b.slug, events), 404, 'not_found');
     expectProblem(await post(a.slug, [{ nothing: true }]), 400, 'validation_failed');
     // A well-signed event about something that is not a CRM object id is recorded, not fetched.
