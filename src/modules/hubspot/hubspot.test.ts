@@ -309,6 +309,24 @@ describe('two-way sync', () => {
   });
 });
 
+describe('a record that cannot be written', () => {
+  it('fails alone: the rest of its page is synced and the error is in the run status', async () => {
+    const initech = fake.find('companies', 'domain', 'initech.example')!;
+    const umbrella = fake.find('companies', 'domain', 'umbrella.example')!;
+    // Another Plinth company already has this domain: the update breaks the unique index.
+    fake.edit('companies', initech.id, { domain: 'acme.example' });
+    fake.edit('companies', umbrella.id, { address: '9 Rain Street' });
+    const run = await syncNow(a);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts.failed).toBe(1);
+    expect(run.errors[0]).toMatchObject({ object: 'company', id: initech.id, message: expect.stringMatching(/unique|duplicate/i) });
+    expect((await tdb(a).selectFrom('companies').select('address').where('domain', '=', 'umbrella.example').executeTakeFirstOrThrow()).address).toBe('9 Rain Street');
+    expect(await tdb(a).selectFrom('companies').select('id').where('domain', '=', 'initech.example').executeTakeFirst()).toBeDefined();
+    fake.edit('companies', initech.id, { domain: 'initech.example' });
+    expect((await syncNow(a)).counts.failed).toBe(0);
+  });
+});
+
 describe('webhooks: POST /v1/integrations/hubspot/webhooks/:tenantSlug', () => {
   const post = (slug: string, events: unknown, opts: { secret?: string; timestamp?: number; signature?: string } = {}) => {
     const body = JSON.stringify(events);

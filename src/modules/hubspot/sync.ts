@@ -9,6 +9,7 @@
 // changed under the `manual` rule becomes a conflict and is left alone on both
 // sides until someone resolves it.
 import type { FastifyBaseLogger } from 'fastify';
+import { sql } from 'kysely';
 import type { HubSpotClient, HsObject } from './client.ts';
 import { HubSpotError } from './client.ts';
 import { decide, fieldsOf, fromHubSpot, MODIFIED_PROPERTY, normalise, propertiesOf, ruleFor, same, toHubSpot, UNIQUE_PROPERTY, type Values } from './mapping.ts';
@@ -129,14 +130,21 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
 
   async function inboundPage(type: ObjectType, page: HsObject[]) {
     const values = await hubValuesOf(type, page);
-    for (const o of page) {
-      result.counts.pulled++;
-      try {
-        await db.transaction().execute((trx) => inboundOne(trx, type, o, values.get(o.id)!));
-      } catch (e) {
-        fail(type, o.id, e);
+    // One transaction per page (one commit, not one per record); a savepoint per
+    // record keeps a failing record from taking the rest of the page with it.
+    await db.transaction().execute(async (trx) => {
+      for (const o of page) {
+        result.counts.pulled++;
+        await sql`savepoint hubspot_record`.execute(trx);
+        try {
+          await inboundOne(trx, type, o, values.get(o.id)!);
+          await sql`release savepoint hubspot_record`.execute(trx);
+        } catch (e) {
+          await sql`rollback to savepoint hubspot_record`.execute(trx);
+          fail(type, o.id, e);
+        }
       }
-    }
+    });
   }
 
   async function inboundOne(trx: repo.HsDb, type: ObjectType, o: HsObject, hub: Values) {
@@ -338,10 +346,12 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       }
     }
     if (type === 'deal') await pushAssociations(done);
-    for (const { push, hubspotId } of done) {
-      await repo.saveLink(db, { objectType: type, hubspotId, plinthId: push.record.id, snapshot: { ...push.base, ...push.fields }, plinthSyncedAt: push.record.updatedAt });
-      result.counts.pushed++;
-    }
+    await db.transaction().execute(async (trx) => {
+      for (const { push, hubspotId } of done) {
+        await repo.saveLink(trx, { objectType: type, hubspotId, plinthId: push.record.id, snapshot: { ...push.base, ...push.fields }, plinthSyncedAt: push.record.updatedAt });
+        result.counts.pushed++;
+      }
+    });
   }
 
   async function pushAssociations(done: Array<{ push: Push; hubspotId: string }>) {
