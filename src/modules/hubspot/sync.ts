@@ -10,8 +10,8 @@
 // sides until someone resolves it.
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import type { HubSpotClient, HsObject } from './client.ts';
-import { HubSpotError } from './client.ts';
+import { v7 as uuidv7 } from 'uuid';
+import { HubSpotError, type HubSpotClient, type HsObject } from './client.ts';
 import { decide, fieldsOf, fromHubSpot, MODIFIED_PROPERTY, normalise, propertiesOf, ruleFor, same, toHubSpot, UNIQUE_PROPERTY, type Values } from './mapping.ts';
 import * as repo from './repository.ts';
 import type { Connection, ObjectType, RunCounts } from './tables.ts';
@@ -82,7 +82,7 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
     q = hubId === 'default' ? q.where((eb) => eb.or([eb('isDefault', '=', true), eb(eb.fn('lower', ['name']), '=', label.toLowerCase())])).orderBy('isDefault', 'desc') : q.where(trx.fn('lower', ['name']), '=', label.toLowerCase());
     let id = (await q.executeTakeFirst())?.id;
     if (!id) {
-      id = crypto.randomUUID();
+      id = uuidv7();
       const now = new Date();
       await trx.insertInto('pipelines').values({ id, name: label, isDefault: false, createdBy: by, updatedBy: by, createdAt: now, updatedAt: now, deletedAt: null }).execute();
     }
@@ -98,7 +98,7 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       const closed = s.metadata.isClosed === 'true';
       const kind = !closed ? 'open' : probability >= 100 ? 'won' : 'lost';
       const last = await trx.selectFrom('pipelineStages').select((eb) => eb.fn.max('position').as('max')).where('pipelineId', '=', pipelineId).executeTakeFirst();
-      id = crypto.randomUUID();
+      id = uuidv7();
       const now = new Date();
       await trx.insertInto('pipelineStages').values({ id, pipelineId, name: s.label, position: Number(last?.max ?? -1) + 1, probability, kind, createdBy: by, updatedBy: by, createdAt: now, updatedAt: now }).execute();
     }
