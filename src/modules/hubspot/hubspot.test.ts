@@ -167,7 +167,7 @@ describe('two-way sync', () => {
   });
 
   it('pushes Plinth records with batch upsert by domain, email and plinth_id, and v4 associations', async () => {
-    const company = (await as(h, a)({ method: 'POST', url: '/v1/companies', payload: { name: 'Umbrella', domain: 'umbrella.example', employees: 40 } })).json();
+    const company = (await as(h, a)({ method: 'POST', url: '/v1/companies', payload: { name: 'Umbrella', domain: 'umbrella.example', employees: 40, industry: 'Chemicals' } })).json();
     const contact = (await as(h, a)({ method: 'POST', url: '/v1/contacts', payload: { firstName: 'Alice', lastName: 'Wong', email: 'alice@umbrella.example' } })).json();
     const stages = (await as(h, a)({ method: 'GET', url: '/v1/pipelines' })).json();
     const pipeline = (stages.data ?? stages).find((p: any) => p.isDefault);
@@ -188,6 +188,8 @@ describe('two-way sync', () => {
     expect(fake.log.some((c) => c.method === 'POST' && c.path === '/crm/v3/properties/deals' && c.body.hasUniqueValue === true)).toBe(true);
     const hsCompany = fake.find('companies', 'domain', 'umbrella.example')!;
     expect(hsCompany.properties).toMatchObject({ name: 'Umbrella', numberofemployees: '40' });
+    // HubSpot owns industry (a fixed list there): not pushed, and Plinth's value is kept.
+    expect(hsCompany.properties.industry).toBeUndefined();
     const hsContact = fake.find('contacts', 'email', 'alice@umbrella.example')!;
     const hsNewDeal = fake.find('deals', 'plinth_id', deal.json().id)!;
     expect(hsNewDeal.properties).toMatchObject({ dealname: 'Umbrella pilot', amount: '5000.00', deal_currency_code: 'USD', pipeline: 'default', dealstage: 'closedwon' });
@@ -202,6 +204,7 @@ describe('two-way sync', () => {
     expect((await syncNow(a)).counts).toMatchObject({ pushed: 1, failed: 0 });
     const update = fake.log.slice(from2).find((c) => c.path === '/crm/v3/objects/companies/batch/update')!;
     expect(update.body.inputs).toEqual([{ id: hsCompany.id, properties: { numberofemployees: '55' } }]);
+    expect((await tdb(a).selectFrom('companies').select('industry').where('id', '=', company.id).executeTakeFirstOrThrow()).industry).toBe('Chemicals');
   });
 
   it('brings a HubSpot stage move into the stage history, and moves associations both ways', async () => {

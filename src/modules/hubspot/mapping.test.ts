@@ -9,6 +9,9 @@ describe('decide (three-way, per field)', () => {
     expect(decide('manual', 'a', 'b', 'b', false)).toEqual({ take: 'agree' });
     expect(decide('hubspot', 'a', 'b', 'a', true)).toEqual({ take: 'hubspot' });
     expect(decide('plinth', 'a', 'a', 'b', false)).toEqual({ take: 'plinth' });
+    // HubSpot owns the field but never had a value for the record: Plinth's stays.
+    expect(decide('hubspot', undefined, 'Chemicals', null, false)).toEqual({ take: 'keep' });
+    expect(decide('hubspot', null, 'Chemicals', null, false)).toEqual({ take: 'hubspot' });
   });
 
   it('settles a field both sides changed by the newer record under newest, else a conflict', () => {

@@ -105,7 +105,7 @@ export function effectiveRules(rules: FieldRules): Record<ObjectType, Record<str
 
 export const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-export type Decision = { take: 'agree' | 'hubspot' | 'plinth' } | { take: 'conflict' };
+export type Decision = { take: 'agree' | 'hubspot' | 'plinth' | 'keep' | 'conflict' };
 
 /**
  * Three-way decision for one field. `base` is the value both sides last agreed
@@ -113,6 +113,8 @@ export type Decision = { take: 'agree' | 'hubspot' | 'plinth' } | { take: 'confl
  */
 export function decide(rule: FieldRule, base: unknown, plinth: unknown, hub: unknown, plinthIsNewer: boolean): Decision {
   if (same(plinth, hub)) return { take: 'agree' };
+  // HubSpot owns the field but has never had a value for this record: Plinth's is kept (and not pushed).
+  if (rule === 'hubspot' && base === undefined && hub === null) return { take: 'keep' };
   if (rule === 'hubspot') return { take: 'hubspot' };
   if (rule === 'plinth') return { take: 'plinth' };
   const hubChanged = base === undefined || !same(hub, base);

@@ -179,7 +179,8 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       else if (d.take === 'hubspot') {
         toPlinth[field] = h;
         snapshot[field] = h;
-      } else if (d.take === 'plinth') {
+      } else if (d.take === 'keep') continue;
+      else if (d.take === 'plinth') {
         // The snapshot holds HubSpot's current value, so the outbound pass sees Plinth as the side to push.
         snapshot[field] = h;
         push = true;
@@ -268,12 +269,9 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       if (open.has(field)) continue;
       const rule = ruleFor(conn.fieldRules, type, field);
       const p = record.values[field];
-      if (!link) {
+      // Never agreed on (a new record, or a field HubSpot owns that was never pulled): Plinth's value goes out unless HubSpot owns the field.
+      if (!link || !(field in base)) {
         if (rule !== 'hubspot') fields[field] = p;
-        continue;
-      }
-      if (!(field in base)) {
-        fields[field] = p;
         continue;
       }
       const d = decide(rule, base[field], p, base[field], true);
