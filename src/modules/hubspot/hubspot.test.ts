@@ -26,7 +26,7 @@ beforeAll(async () => {
     },
   });
   h = await startApp({
-    config: { HUBSPOT_API_BASE: fake.baseUrl, HUBSPOT_SYNC_BATCH: '2', JOBS_IN_API: 'true', JOBS_TASKS: 'hubspot.*', JOBS_POLL_INTERVAL_MS: '200', JOBS_CRON: 'false', LOG_LEVEL: 'debug' },
+    config: { HUBSPOT_API_BASE: fake.baseUrl, HUBSPOT_SYNC_BATCH: '2', HUBSPOT_PUSH_DELAY_SECONDS: '86400', JOBS_IN_API: 'true', JOBS_TASKS: 'hubspot.*', JOBS_POLL_INTERVAL_MS: '200', JOBS_CRON: 'false', LOG_LEVEL: 'debug' },
     logStream,
   });
   [a, b] = await Promise.all([createTenant(h, 'hsa'), createTenant(h, 'hsb')]);

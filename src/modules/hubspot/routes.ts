@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { ctxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses } from '../../platform/http/schemas.ts';
+import { pushOnChange } from './push-on-change.ts';
 import { createHubspotService } from './service.ts';
 import { Conflict, ConflictQuery, ConnectBody, ResolveBody, Status, SyncBody, WebhookParams } from './schemas.ts';
 
@@ -13,6 +14,8 @@ const base = '/v1/integrations/hubspot';
 
 export const hubspotRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const hubspot = createHubspotService(platform, app.log);
+  // Registered with the routes because that is where a module meets the platform's event bus.
+  platform.events.subscribe(pushOnChange(platform.jobs, platform.config.HUBSPOT_PUSH_DELAY_SECONDS));
   app.addSchema(Status);
   app.addSchema(Conflict);
 

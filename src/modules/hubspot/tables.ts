@@ -70,7 +70,7 @@ export interface RunCounts {
 
 export interface HubspotSyncRunsTable {
   id: string;
-  trigger: 'manual' | 'schedule' | 'webhook' | 'resolve';
+  trigger: 'manual' | 'schedule' | 'webhook' | 'resolve' | 'change';
   status: 'running' | 'succeeded' | 'failed';
   counts: Json<RunCounts>;
   /** First errors of the run: { object, id, message } (never tokens). */

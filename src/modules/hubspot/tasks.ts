@@ -21,7 +21,7 @@ const Ids = Type.Array(Type.String({ pattern: '^[0-9]{1,20}$' }), { maxItems: 10
 export const syncTask = defineTenantTask({
   name: SYNC_TASK,
   payload: Type.Object({
-    trigger: Type.Optional(Type.Union([Type.Literal('manual'), Type.Literal('schedule'), Type.Literal('webhook'), Type.Literal('resolve')])),
+    trigger: Type.Optional(Type.Union([Type.Literal('manual'), Type.Literal('schedule'), Type.Literal('webhook'), Type.Literal('resolve'), Type.Literal('change')])),
     full: Type.Optional(Type.Boolean()),
     only: Type.Optional(Type.Object({ company: Type.Optional(Ids), contact: Type.Optional(Ids), deal: Type.Optional(Ids) }, { additionalProperties: false })),
   }),
