@@ -26,7 +26,7 @@ beforeAll(async () => {
     },
   });
   h = await startApp({
-    config: { HUBSPOT_API_BASE: fake.baseUrl, HUBSPOT_SYNC_BATCH: '2', HUBSPOT_PUSH_DELAY_SECONDS: '86400', JOBS_IN_API: 'true', JOBS_TASKS: 'hubspot.*', JOBS_POLL_INTERVAL_MS: '200', JOBS_CRON: 'false', LOG_LEVEL: 'debug' },
+    config: { HUBSPOT_API_BASE: fake.baseUrl, HUBSPOT_SYNC_BATCH: '2', HUBSPOT_PUSH_DELAY_SECONDS: '86400', HUBSPOT_SYNC_INTERVAL_MINUTES: '10080', JOBS_IN_API: 'true', JOBS_TASKS: 'hubspot.*', JOBS_POLL_INTERVAL_MS: '200', JOBS_CRON: 'false', LOG_LEVEL: 'debug' },
     logStream,
   });
   [a, b] = await Promise.all([createTenant(h, 'hsa'), createTenant(h, 'hsb')]);
@@ -96,6 +96,10 @@ describe('connection: PUT / GET / DELETE /v1/integrations/hubspot', () => {
     const audit = await tdb(a).selectFrom('audit_log').selectAll().where('action', '=', 'integrations.hubspot.connected').execute();
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit[0])).not.toContain(TOKEN);
+    // The periodic run is scheduled for this tenant, one job, an interval ahead.
+    const scheduled = await sql<{ runAt: Date }>`select run_at from graphile_worker._private_jobs where key = ${`hubspot-scheduled:${a.tenant.id}`}`.execute(h.db);
+    expect(scheduled.rows).toHaveLength(1);
+    expect(scheduled.rows[0]!.runAt.getTime()).toBeGreaterThan(Date.now() + 10079 * 60_000 - 60_000);
     // Another tenant sees nothing of it.
     expect((await status(b)).connected).toBe(false);
     expectProblem(await as(h, b, 'admin')({ method: 'DELETE', url: '/v1/integrations/hubspot' }), 404, 'not_found');

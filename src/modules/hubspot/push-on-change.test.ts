@@ -11,7 +11,7 @@ let t: TestTenant;
 
 beforeAll(async () => {
   fake = await startFakeHubSpot({ token: TOKEN });
-  h = await startApp({ config: { HUBSPOT_API_BASE: fake.baseUrl, HUBSPOT_PUSH_DELAY_SECONDS: '0', JOBS_IN_API: 'true', JOBS_TASKS: 'hubspot.*', JOBS_POLL_INTERVAL_MS: '200', JOBS_CRON: 'false' } });
+  h = await startApp({ config: { HUBSPOT_API_BASE: fake.baseUrl, HUBSPOT_PUSH_DELAY_SECONDS: '0', HUBSPOT_SYNC_INTERVAL_MINUTES: '10080', JOBS_IN_API: 'true', JOBS_TASKS: 'hubspot.*', JOBS_POLL_INTERVAL_MS: '200', JOBS_CRON: 'false' } });
   t = await createTenant(h, 'hsp');
 });
 afterAll(async () => {

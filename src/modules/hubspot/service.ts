@@ -12,7 +12,7 @@ import { effectiveRules, fieldsOf } from './mapping.ts';
 import * as repo from './repository.ts';
 import { verifyV3 } from './signature.ts';
 import type { Conflict, FieldRules, ObjectType, SyncRun } from './tables.ts';
-import { SYNC_TASK, syncJobOptions } from './tasks.ts';
+import { scheduleNextSync, SYNC_TASK, syncJobOptions } from './tasks.ts';
 
 export interface ConnectInput {
   accessToken: string;
@@ -117,6 +117,7 @@ export function createHubspotService(platform: Platform, log: FastifyBaseLogger)
           updatedAt: now,
         };
         await db.insertInto('hubspotConnection').values({ id: true, ...row }).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
+        await scheduleNextSync(trx, platform.jobs, ctx.tenant.id, config.HUBSPOT_SYNC_INTERVAL_MINUTES);
         await recordAudit(trx, auditSourceOf(ctx), {
           action: before ? 'integrations.hubspot.updated' : 'integrations.hubspot.connected',
           targetType: 'integration',
