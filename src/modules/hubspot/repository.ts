@@ -84,7 +84,7 @@ async function readMany(db: HsDb, type: ObjectType, rows: Array<Record<string, a
 }
 
 const selectRecord = (db: HsDb, type: ObjectType) => {
-  const q = db.selectFrom(TABLE[type] as 'deals').selectAll();
+  const q = db.selectFrom(TABLE[type] as 'deals').selectAll(TABLE[type] as 'deals');
   return type === 'deal' ? q.select(sql<string | null>`close_date::text`.as('closeDate')) : q;
 };
 
