@@ -81,6 +81,11 @@ export const ConfigSchema = Type.Object({
   S3_FORCE_PATH_STYLE: Bool(false, 'Path-style URLs (endpoint/bucket/key), needed by most S3-compatible servers.'),
   S3_ACCESS_KEY_ID: Type.Optional(Type.String()),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
+  SECRETS_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Key (32 bytes, base64: `openssl rand -base64 32`) encrypting stored credentials such as HubSpot tokens. Unset: a key generated once and kept in the database, with a warning (development only).' })),
+  HUBSPOT_API_BASE: Type.String({ format: 'uri', default: 'https://api.hubapi.com', description: 'HubSpot API base URL (tests point it at a local server).' }),
+  HUBSPOT_PUSH_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 30, description: 'A CRM change in a tenant connected to HubSpot schedules a sync this many seconds later (later changes move it: one run per burst).' }),
+  HUBSPOT_SYNC_INTERVAL_MINUTES: Type.Integer({ minimum: 1, maximum: 10080, default: 60, description: 'A connected tenant syncs with HubSpot at the latest this long after its last run (webhooks and CRM changes trigger runs sooner).' }),
+  HUBSPOT_SYNC_BATCH: Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Records per HubSpot search page and batch write (HubSpot caps batches at 100).' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

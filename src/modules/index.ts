@@ -17,5 +17,6 @@ import { filesModule } from './files/index.ts';
 import { notificationsModule } from './notifications/index.ts';
 import { webhooksModule } from './webhooks/index.ts';
 import { platformAdminModule } from './platform-admin/index.ts';
+import { hubspotModule } from './hubspot/index.ts';
 
-export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, importsModule, jobsModule, emailModule, filesModule, notificationsModule, webhooksModule, platformAdminModule];
+export const modules: readonly PlinthModule[] = [identityModule, auditModule, contactsModule, companiesModule, dealsModule, activitiesModule, customFieldsModule, viewsModule, crmReportsModule, importsModule, jobsModule, emailModule, filesModule, notificationsModule, webhooksModule, platformAdminModule, hubspotModule];

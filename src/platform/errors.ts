@@ -18,6 +18,7 @@ export const errorCatalogue = {
   invalid_refresh_token: { status: 401, title: 'The refresh token is not valid; log in again' },
   invalid_mfa_code: { status: 401, title: 'The MFA code or challenge is not valid' },
   mfa_code_required: { status: 401, title: 'This account has MFA: send a TOTP code or a recovery code too' },
+  invalid_signature: { status: 401, title: 'The request signature is missing, stale or wrong' },
   // 403
   permission_denied: { status: 403, title: 'You do not have the permission this needs' },
   tenant_mismatch: { status: 403, title: 'The tenant of the request and of the token differ' },
@@ -51,6 +52,7 @@ export const errorCatalogue = {
   rate_limited: { status: 429, title: 'Too many requests' },
   // 5xx
   internal_error: { status: 500, title: 'Internal server error' },
+  integration_unavailable: { status: 502, title: 'The integrated service could not be reached' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   tenant_schema_outdated: { status: 503, title: 'This tenant is being upgraded' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -13,6 +13,7 @@ import * as apiKeys from './migrations/20261123070400_api_keys.ts';
 import * as auditPurge from './migrations/20261123070500_audit_purge.ts';
 import * as pgTrgm from './migrations/20261123080000_pg_trgm.ts';
 import * as emailFlows from './migrations/20261201120000_email_flows.ts';
+import * as secretKeys from './migrations/20261201100000_secret_keys.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -26,6 +27,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261123070500_audit_purge': auditPurge,
   '20261123080000_pg_trgm': pgTrgm,
   '20261201120000_email_flows': emailFlows,
+  '20261201100000_secret_keys': secretKeys,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {
