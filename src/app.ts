@@ -20,6 +20,9 @@ import { registerDocs } from './platform/http/docs.ts';
 import { registerHealth, type ReadinessChecks } from './platform/http/health.ts';
 import { createMetrics, registerMetricsRoute } from './platform/metrics/metrics.ts';
 import { registerDraining } from './platform/http/draining.ts';
+import { rateLimitSettings, registerRateLimits } from './platform/http/rate-limits.ts';
+import { openRedis } from './platform/redis/client.ts';
+import { registerTraceAttributes } from './platform/tracing/attributes.ts';
 import { createJobQueue } from './platform/jobs/queue.ts';
 import { createTaskRegistry } from './platform/jobs/tasks.ts';
 import { installJobSchema } from './platform/jobs/schema.ts';
@@ -82,6 +85,12 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   registerProblemHandlers(app);
   registerRequestLogging(app);
   registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
+  registerTraceAttributes(app);
+  // Budgets need the caller the guard found; with Redis they are shared by every instance.
+  const rateLimitRedis = config.REDIS_URL && config.RATE_LIMIT_ENABLED ? openRedis(config.REDIS_URL, app.log, { purpose: 'rate limits' }) : undefined;
+  if (rateLimitRedis) app.addHook('onClose', async () => rateLimitRedis.close());
+  const limited = { count: (_budget: string) => {} };
+  await registerRateLimits(app, rateLimitSettings(config), { redis: rateLimitRedis, onLimited: (budget) => limited.count(budget) });
   // Security headers from helmet, built once: @fastify/helmet builds helmet's
   // middleware again on every request (~2% of the CPU of a simple read, bench/README.md).
   const securityHeaders = helmet();
@@ -101,10 +110,19 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   registerHealth(app, pool, registerDraining(app), readiness);
   const metrics = config.METRICS_ENABLED ? createMetrics(app, { pool, db }) : undefined;
   if (metrics) registerMetricsRoute(app, metrics, config.METRICS_TOKEN);
+  if (metrics) {
+    const counter = metrics.counter('plinth_rate_limited_total', 'Requests refused with 429, by budget (anonymous, account, api_key, tenant, auth)', ['budget']);
+    limited.count = (budget) => counter.inc({ budget });
+  }
+  const redisChecks: Array<() => boolean> = rateLimitRedis ? [() => rateLimitRedis.isUp()] : [];
+  if (redisChecks.length > 0) readiness.redis = () => redisChecks.every((up) => up());
   if (config.REALTIME_ENABLED) {
     const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
     metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());
-    if (config.REDIS_URL) readiness.redis = () => realtime.redisReady();
+    if (config.REDIS_URL) {
+      redisChecks.push(() => realtime.redisReady());
+      readiness.redis = () => redisChecks.every((up) => up());
+    }
     // Sockets close before the HTTP server waits for its connections to end.
     app.addHook('preClose', async () => realtime.close());
   }
