@@ -17,17 +17,21 @@ export interface RedisConnection {
 export interface RedisOptions {
   /** Who uses this connection, for the log lines ("rate limits", "realtime"). */
   purpose: string;
-  /** Queue commands while reconnecting (the socket.io adapter's subscriber needs its SUBSCRIBE replayed). Default false. */
-  offlineQueue?: boolean;
+  /**
+   * Let commands wait for the connection instead of failing at once. Only for
+   * a subscriber connection: the socket.io adapter subscribes when it is
+   * created and never retries, so its SUBSCRIBE must wait for Redis. Default false.
+   */
+  waitForConnection?: boolean;
 }
 
 export function openRedis(url: string, log: Pick<FastifyBaseLogger, 'warn' | 'info'>, opts: RedisOptions): RedisConnection {
   const client = new Redis(url, {
-    enableOfflineQueue: opts.offlineQueue ?? false,
-    maxRetriesPerRequest: opts.offlineQueue ? 1 : 0,
+    enableOfflineQueue: opts.waitForConnection ?? false,
+    maxRetriesPerRequest: opts.waitForConnection ? null : 0,
     connectTimeout: 2000,
     // A Redis that accepts the connection but hangs must not hold requests.
-    commandTimeout: 500,
+    ...(opts.waitForConnection ? {} : { commandTimeout: 500 }),
     // Reconnect forever, at most every 2 s.
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
