@@ -22,7 +22,7 @@ import { createMetrics, registerMetricsRoute } from './platform/metrics/metrics.
 import { registerDraining } from './platform/http/draining.ts';
 import { rateLimitSettings, registerRateLimits } from './platform/http/rate-limits.ts';
 import { openRedis } from './platform/redis/client.ts';
-import { registerTraceAttributes } from './platform/tracing/attributes.ts';
+import { registerTraceAttributes, traceLogFields } from './platform/tracing/attributes.ts';
 import { createJobQueue } from './platform/jobs/queue.ts';
 import { createTaskRegistry } from './platform/jobs/tasks.ts';
 import { installJobSchema } from './platform/jobs/schema.ts';
@@ -67,7 +67,8 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
 
 export async function buildApp({ config, db, pool, modules = defaultModules, logStream }: AppDeps): Promise<App> {
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, redact: { paths: logRedactPaths, censor: '[redacted]' }, ...(logStream ? { stream: logStream } : {}) },
+    // mixin: the trace id on log lines written inside a traced request (nothing without tracing).
+    logger: { level: config.LOG_LEVEL, redact: { paths: logRedactPaths, censor: '[redacted]' }, mixin: traceLogFields, ...(logStream ? { stream: logStream } : {}) },
     genReqId: genRequestId,
     // One line per request is written by request-logging.ts, after the tenant is known.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),

@@ -17,7 +17,7 @@ import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config.ts';
 import { version } from '../../version.ts';
-import { serverSpans } from './spans.ts';
+import { serverSpans, setTracingFlush } from './spans.ts';
 
 type TracingConfig = Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLE_RATIO'>;
 
@@ -48,8 +48,7 @@ export function startTracing(config: TracingConfig): TracerProvider {
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
-  // Buffered spans leave while the app drains on a signal (the entry point's close-with-grace exits after draining).
-  const flush = () => void provider.forceFlush().catch(() => {});
-  for (const signal of ['SIGTERM', 'SIGINT', 'beforeExit'] as const) process.once(signal, flush);
+  // Entry points await this after draining, before they exit.
+  setTracingFlush(() => provider.forceFlush().catch(() => {}));
   return provider;
 }
