@@ -112,7 +112,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   const metrics = config.METRICS_ENABLED ? createMetrics(app, { pool, db }) : undefined;
   if (metrics) registerMetricsRoute(app, metrics, config.METRICS_TOKEN);
   if (metrics) {
-    const counter = metrics.counter('plinth_rate_limited_total', 'Requests refused with 429, by budget (anonymous, account, api_key, tenant, auth)', ['budget']);
+    const counter = metrics.counter('plinth_rate_limited_total', 'Requests refused with 429, by the budget that ran out', ['budget']);
     limited.count = (budget) => counter.inc({ budget });
   }
   const redisChecks: Array<() => boolean> = rateLimitRedis ? [() => rateLimitRedis.isUp()] : [];

@@ -74,6 +74,10 @@ describe('per caller budgets', () => {
     const other = await as(h, t, 'admin')({ method: 'GET', url: '/v1/contacts/01890000-0000-7000-8000-000000000000' });
     expect(other.statusCode).toBe(404);
     expect(other.headers['ratelimit-limit']).toBe('5');
+    // Refusals are counted by budget in /metrics (no tenant or account label).
+    const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^plinth_rate_limited_total\{budget="account"\} 2$/m);
+    expect(metrics).toMatch(/^plinth_rate_limited_total\{budget="api_key"\} 2$/m);
   });
 
   it('anonymous callers are counted per IP', async () => {
