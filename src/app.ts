@@ -85,13 +85,13 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   app.addSchema(Problem);
   registerProblemHandlers(app);
   registerRequestLogging(app);
-  registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
-  registerTraceAttributes(app);
-  // Budgets need the caller the guard found; with Redis they are shared by every instance.
+  // Request budgets (hooks before and after the guard); with Redis they are shared by every instance.
   const rateLimitRedis = config.REDIS_URL && config.RATE_LIMIT_ENABLED ? openRedis(config.REDIS_URL, app.log, { purpose: 'rate limits' }) : undefined;
   if (rateLimitRedis) app.addHook('onClose', async () => rateLimitRedis.close());
   const limited = { count: (_budget: string) => {} };
   await registerRateLimits(app, rateLimitSettings(config), { redis: rateLimitRedis, onLimited: (budget) => limited.count(budget) });
+  registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
+  registerTraceAttributes(app);
   // Security headers from helmet, built once: @fastify/helmet builds helmet's
   // middleware again on every request (~2% of the CPU of a simple read, bench/README.md).
   const securityHeaders = helmet();

@@ -87,6 +87,15 @@ describe('per caller budgets', () => {
     expect(await statuses(4, () => get(ip))).toEqual([200, 200, 200, 429]);
     expectProblem(await get(ip), 429, 'rate_limited');
     expect((await get(other)).statusCode).toBe(200);
+    // A credential on a public route changes nothing: still anonymous.
+    const withJunk = () => h.app.inject({ method: 'GET', url: '/openapi.json', remoteAddress: other, headers: { authorization: 'Bearer junk' } });
+    expect(await statuses(3, withJunk)).toEqual([200, 200, 429]);
+    // Failed credentials count against the address too: past the budget, its
+    // credentials are refused before being checked (valid ones included) until the window ends.
+    const third = freshIp();
+    const bogus = () => h.app.inject({ method: 'GET', url: '/v1/me', remoteAddress: third, headers: { authorization: 'Bearer not-a-token' } });
+    expect(await statuses(5, bogus)).toEqual([401, 401, 401, 401, 429]);
+    expect(expectProblem(await bogus(), 429, 'rate_limited').detail).toMatch(/failed credentials/);
     // Probes are never counted.
     for (let i = 0; i < 5; i++) {
       const res = await h.app.inject({ method: 'GET', url: '/health/live', remoteAddress: ip });

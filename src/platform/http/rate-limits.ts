@@ -13,11 +13,14 @@
 //
 // The plugin's own per-route hooks allow one limit per route; the budgets
 // here are several per request and depend on who the access guard found, so
-// the limiters come from its `createRateLimit` and run in one hook after the
-// guard. If Redis is down, counting falls back to this instance's memory
+// the limiters come from its `createRateLimit` and run in our hooks: before
+// the guard for callers without credentials (refused before any lookup),
+// after it for the account, API key and tenant. Failed credentials (401)
+// count against the address like anonymous requests. If Redis is down, counting falls back to this instance's memory
 // (with a warning) instead of failing the request.
 import { createRequire } from 'node:module';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
@@ -101,7 +104,7 @@ interface Count {
   exceeded: boolean;
 }
 
-/** Registers the budgets' hook; call after the access guard so the caller is known. */
+/** Registers the budgets' hooks (one before the access guard, one after it: see the hook comments). */
 export async function registerRateLimits(
   app: FastifyInstance,
   settings: RateLimitSettings,
@@ -136,27 +139,65 @@ export async function registerRateLimits(
   });
   const count = (budget: Budget, request: FastifyRequest, key: string) => limiters.get(budget)!(request, key);
 
-  app.addHook('onRequest', async (request, reply) => {
-    const policy = request.routeOptions.config?.rateLimitPolicy;
-    if (policy === 'none') return;
-    const { ctx, publicCtx, platformCtx } = request.plinth ?? {};
-    const counts: Array<Promise<Count>> = [];
-    if (ctx?.actor.apiKeyId) counts.push(count('api_key', request, ctx.actor.apiKeyId));
-    else if (ctx) counts.push(count('account', request, ctx.actor.accountId));
-    else if (platformCtx) counts.push(count('account', request, platformCtx.accountId));
-    else counts.push(count('anonymous', request, request.ip));
-    const tenantId = ctx?.tenant.id ?? publicCtx?.tenant.id;
-    if (tenantId) counts.push(count('tenant', request, tenantId));
-    if (policy === 'auth') counts.push(count('auth', request, request.ip));
-    const results = await Promise.all(counts);
+  /** Whether the guard will check this request's credential (public routes and unknown URLs ignore one: their callers count as anonymous). */
+  const credentialed = (request: FastifyRequest) => !!request.headers.authorization && !request.routeOptions.config?.public && !request.is404;
+  // Results of the budgets counted so far for a request (before and after the guard).
+  const counted = new WeakMap<FastifyRequest, Count[]>();
+  const apply = async (request: FastifyRequest, reply: FastifyReply, counts: Array<Promise<Count>>) => {
+    const results = [...(counted.get(request) ?? []), ...(await Promise.all(counts))];
+    counted.set(request, results);
     // The budget closest to running out is the one the client must pace itself by.
-    const tightest = results.reduce((a, b) => (b.exceeded && !a.exceeded) || (b.exceeded === a.exceeded && b.remaining / b.max < a.remaining / a.max) ? b : a);
+    const tightest = results.reduce((a, b) => ((b.exceeded && !a.exceeded) || (b.exceeded === a.exceeded && b.remaining / b.max < a.remaining / a.max) ? b : a));
     reply.header('ratelimit-limit', tightest.max);
     reply.header('ratelimit-remaining', tightest.remaining);
     reply.header('ratelimit-reset', tightest.resetSeconds);
     if (!tightest.exceeded) return;
     deps.onLimited?.(tightest.budget);
     throw new AppError('rate_limited', DETAIL[tightest.budget](tightest.resetSeconds), { headers: { 'retry-after': String(Math.max(1, tightest.resetSeconds)) } });
+  };
+  // Addresses whose failed credentials (401) went over the anonymous budget:
+  // refused before any token or key is checked, until the window ends. Kept
+  // in-process (no Redis call on every signed-in request); each instance
+  // learns it from the shared count when one of its own 401s goes over.
+  const refusedCredentials = new LRUCache<string, number>({ max: 10_000 });
+
+  // Before the access guard: callers without credentials are counted (and refused) before any lookup.
+  app.addHook('onRequest', async (request, reply) => {
+    const policy = request.routeOptions.config?.rateLimitPolicy;
+    if (policy === 'none') return;
+    if (credentialed(request)) {
+      const until = refusedCredentials.get(request.ip);
+      if (until === undefined || until <= Date.now()) return;
+      const seconds = Math.ceil((until - Date.now()) / 1000);
+      deps.onLimited?.('anonymous');
+      throw new AppError('rate_limited', `Too many failed credentials from your address; retry in ${seconds} s`, { headers: { 'retry-after': String(seconds) } });
+    }
+    const counts = [count('anonymous', request, request.ip)];
+    if (policy === 'auth') counts.push(count('auth', request, request.ip));
+    await apply(request, reply, counts);
+  });
+
+  // After the guard (preParsing runs once every onRequest hook has, before the body is read): the caller it found, and the tenant.
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const policy = request.routeOptions.config?.rateLimitPolicy;
+    if (policy === 'none') return payload;
+    const { ctx, publicCtx, platformCtx } = request.plinth ?? {};
+    const counts: Array<Promise<Count>> = [];
+    if (ctx?.actor.apiKeyId) counts.push(count('api_key', request, ctx.actor.apiKeyId));
+    else if (ctx) counts.push(count('account', request, ctx.actor.accountId));
+    else if (platformCtx) counts.push(count('account', request, platformCtx.accountId));
+    const tenantId = ctx?.tenant.id ?? publicCtx?.tenant.id;
+    if (tenantId) counts.push(count('tenant', request, tenantId));
+    // Signed-in callers of auth routes (password change, MFA) also use the auth budget.
+    if (policy === 'auth' && credentialed(request)) counts.push(count('auth', request, request.ip));
+    if (counts.length > 0) await apply(request, reply, counts);
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode !== 401 || !credentialed(request) || request.plinth?.ctx || request.plinth?.platformCtx) return;
+    const failed = await count('anonymous', request, `failed:${request.ip}`);
+    if (failed.exceeded) refusedCredentials.set(request.ip, Date.now() + Math.max(1, failed.resetSeconds) * 1000);
   });
 }
 
