@@ -148,3 +148,24 @@ describe('Redis stopped mid-run', () => {
     expect(await event2).toEqual({ all: true });
   });
 });
+
+describe('Redis down at startup', () => {
+  it('the API starts, serves without 500s, reports redis not ready, and picks Redis up once it runs', async () => {
+    const lonelyPort = await freePort();
+    const app = await startApp({ config: { REDIS_URL: `redis://127.0.0.1:${lonelyPort}` } });
+    let late: ChildProcess | undefined;
+    try {
+      const u = await createTenant(app, 'rs');
+      const me = await as(app, u, 'member')({ method: 'GET', url: '/v1/me' });
+      expect(me.statusCode).toBe(200);
+      expect(me.headers['ratelimit-limit']).toBeDefined();
+      expect((await as(app, u, 'member')({ method: 'POST', url: '/v1/notifications/read-all' })).statusCode).toBe(200);
+      expect(expectProblem(await app.app.inject({ method: 'GET', url: '/health/ready' }), 503, 'service_unavailable').detail).toMatch(/redis/);
+      late = await startRedis(lonelyPort);
+      await until('readiness once Redis runs', async () => (await app.app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200);
+    } finally {
+      await app.close();
+      if (late) await stop(late);
+    }
+  });
+});
