@@ -87,6 +87,10 @@ describe('per caller budgets', () => {
     expect(await statuses(4, () => get(ip))).toEqual([200, 200, 200, 429]);
     expectProblem(await get(ip), 429, 'rate_limited');
     expect((await get(other)).statusCode).toBe(200);
+    // An IPv6 client is its /64: rotating addresses inside it does not buy a new budget.
+    const v6 = ['2001:db8:7:9::1', '2001:db8:7:9::2', '2001:db8:7:9:abcd::1', '2001:db8:7:9:ffff:1:2:3'];
+    expect(await statuses(4, () => get(v6.shift()!))).toEqual([200, 200, 200, 429]);
+    expect((await get('2001:db8:7:a::1')).statusCode).toBe(200);
     // A credential on a public route changes nothing: still anonymous.
     const withJunk = () => h.app.inject({ method: 'GET', url: '/openapi.json', remoteAddress: other, headers: { authorization: 'Bearer junk' } });
     expect(await statuses(3, withJunk)).toEqual([200, 200, 429]);

@@ -21,7 +21,7 @@
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
+import rateLimit, { normalizeIP, type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 
@@ -166,14 +166,14 @@ export async function registerRateLimits(
     const policy = request.routeOptions.config?.rateLimitPolicy;
     if (policy === 'none') return;
     if (credentialed(request)) {
-      const until = refusedCredentials.get(request.ip);
+      const until = refusedCredentials.get(addressOf(request));
       if (until === undefined || until <= Date.now()) return;
       const seconds = Math.ceil((until - Date.now()) / 1000);
       deps.onLimited?.('anonymous');
       throw new AppError('rate_limited', `Too many failed credentials from your address; retry in ${seconds} s`, { headers: { 'retry-after': String(seconds) } });
     }
-    const counts = [count('anonymous', request, request.ip)];
-    if (policy === 'auth') counts.push(count('auth', request, request.ip));
+    const counts = [count('anonymous', request, addressOf(request))];
+    if (policy === 'auth') counts.push(count('auth', request, addressOf(request)));
     await apply(request, reply, counts);
   });
 
@@ -189,17 +189,20 @@ export async function registerRateLimits(
     const tenantId = ctx?.tenant.id ?? publicCtx?.tenant.id;
     if (tenantId) counts.push(count('tenant', request, tenantId));
     // Signed-in callers of auth routes (password change, MFA) also use the auth budget.
-    if (policy === 'auth' && credentialed(request)) counts.push(count('auth', request, request.ip));
+    if (policy === 'auth' && credentialed(request)) counts.push(count('auth', request, addressOf(request)));
     if (counts.length > 0) await apply(request, reply, counts);
     return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode !== 401 || !credentialed(request) || request.plinth?.ctx || request.plinth?.platformCtx) return;
-    const failed = await count('anonymous', request, `failed:${request.ip}`);
-    if (failed.exceeded) refusedCredentials.set(request.ip, Date.now() + Math.max(1, failed.resetSeconds) * 1000);
+    const failed = await count('anonymous', request, `failed:${addressOf(request)}`);
+    if (failed.exceeded) refusedCredentials.set(addressOf(request), Date.now() + Math.max(1, failed.resetSeconds) * 1000);
   });
 }
+
+/** The client address as a budget key: an IPv6 client is its /64 (one host can use a whole /64), IPv4-mapped addresses are IPv4. */
+const addressOf = (request: FastifyRequest) => normalizeIP(request.ip, 64);
 
 const DETAIL: Record<Budget, (s: number) => string> = {
   anonymous: (s) => `Too many requests from your address; retry in ${s} s`,
