@@ -69,18 +69,25 @@ const require = createRequire(import.meta.url);
 const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreCtor;
 const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as StoreCtor;
 
-/** The Redis store while Redis answers, else the in-process one (keys are already namespaced: no per-route children). */
+/**
+ * The Redis store while Redis answers, else the in-process one (keys are
+ * already namespaced: no per-route children). After a failed command (a Redis
+ * that hangs rather than drops the connection) Redis is skipped for a second,
+ * so requests do not each wait for the command timeout.
+ */
 function fallbackStore(redis: { client: Redis; isUp(): boolean } | undefined, onFallback: (err: Error) => void) {
   const local = new LocalStore(false, false, 20_000);
   const shared = redis ? new RedisStore(false, false, redis.client, 'plinth:rl:') : undefined;
+  let skipUntil = 0;
   const store: FastifyRateLimitStore = {
     incr(key, cb, timeWindow, max) {
-      if (!shared || !redis!.isUp()) return local.incr(key, cb, timeWindow, max);
+      if (!shared || !redis!.isUp() || Date.now() < skipUntil) return local.incr(key, cb, timeWindow, max);
       shared.incr(
         key,
         (err, res) => {
           if (!err) return cb(null, res);
-          onFallback(err);
+          if (Date.now() >= skipUntil) onFallback(err);
+          skipUntil = Date.now() + 1000;
           local.incr(key, cb, timeWindow, max);
         },
         timeWindow,
@@ -111,7 +118,7 @@ export async function registerRateLimits(
   deps: { redis?: { client: Redis; isUp(): boolean }; onLimited?: (budget: Budget) => void } = {},
 ) {
   if (!settings.enabled) return;
-  const store = fallbackStore(deps.redis, (err) => app.log.warn({ err: err.message }, 'rate limits: Redis failed, counting in-process for this request'));
+  const store = fallbackStore(deps.redis, (err) => app.log.warn({ err: err.message }, 'rate limits: a Redis command failed; counting in-process for a second'));
   // The key of each budget for a request, read by the limiters' keyGenerator.
   const keys = new WeakMap<FastifyRequest, Partial<Record<Budget, string>>>();
   const limiters = new Map<Budget, (request: FastifyRequest, key: string) => Promise<Count>>();

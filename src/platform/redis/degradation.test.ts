@@ -146,6 +146,18 @@ describe('Redis stopped mid-run', () => {
     const event2 = readEvent();
     expect((await readAll()).statusCode).toBe(200);
     expect(await event2).toEqual({ all: true });
+
+    // A Redis that hangs (process paused, connections open): commands time
+    // out, requests are counted in-process instead, still no 500.
+    redis.kill('SIGSTOP');
+    try {
+      const hung = await traffic(3);
+      expect(hung.filter((c) => c >= 500)).toEqual([]);
+      expect(logs.some((l) => l.level === 40 && /a Redis command failed/.test(l.msg))).toBe(true);
+    } finally {
+      redis.kill('SIGCONT');
+    }
+    expect(await traffic(1)).not.toContain(500);
   });
 });
 
