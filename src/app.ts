@@ -115,14 +115,16 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
     const counter = metrics.counter('plinth_rate_limited_total', 'Requests refused with 429, by the budget that ran out', ['budget']);
     limited.count = (budget) => counter.inc({ budget });
   }
-  const redisChecks: Array<() => boolean> = rateLimitRedis ? [() => rateLimitRedis.isUp()] : [];
-  if (redisChecks.length > 0) readiness.redis = () => redisChecks.every((up) => up());
+  // Redis is ready when every connection to it answers (a PING catches a Redis that hangs).
+  const redisChecks: Array<() => boolean | Promise<boolean>> = rateLimitRedis ? [() => rateLimitRedis.ping()] : [];
+  const redisReady = async () => (await Promise.all(redisChecks.map((up) => up()))).every(Boolean);
+  if (redisChecks.length > 0) readiness.redis = redisReady;
   if (config.REALTIME_ENABLED) {
     const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
     metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());
     if (config.REDIS_URL) {
       redisChecks.push(() => realtime.redisReady());
-      readiness.redis = () => redisChecks.every((up) => up());
+      readiness.redis = redisReady;
     }
     // Sockets close before the HTTP server waits for its connections to end.
     app.addHook('preClose', async () => realtime.close());

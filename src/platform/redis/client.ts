@@ -9,8 +9,10 @@ import type { FastifyBaseLogger } from 'fastify';
 
 export interface RedisConnection {
   client: Redis;
-  /** True while the connection is usable (readiness, fallbacks). */
+  /** True while the connection is usable (fallbacks: no round trip). */
   isUp(): boolean;
+  /** Connected and answering a PING within the command timeout (readiness). */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export function openRedis(url: string, log: Pick<FastifyBaseLogger, 'warn' | 'in
   return {
     client,
     isUp: () => client.status === 'ready',
+    ping: async () => client.status === 'ready' && (await client.ping().then(() => true, () => false)),
     async close() {
       closing = true;
       client.disconnect();

@@ -154,6 +154,7 @@ describe('Redis stopped mid-run', () => {
       const hung = await traffic(3);
       expect(hung.filter((c) => c >= 500)).toEqual([]);
       expect(logs.some((l) => l.level === 40 && /a Redis command failed/.test(l.msg))).toBe(true);
+      expect((await ready()).statusCode).toBe(503);
     } finally {
       redis.kill('SIGCONT');
     }
