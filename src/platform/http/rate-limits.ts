@@ -16,14 +16,16 @@
 // the limiters come from its `createRateLimit` and run in our hooks: before
 // the guard for callers without credentials (refused before any lookup),
 // after it for the account, API key and tenant. Failed credentials (401)
-// count against the address like anonymous requests. If Redis is down, counting falls back to this instance's memory
-// (with a warning) instead of failing the request.
+// count against the address like anonymous requests. If Redis is down,
+// counting falls back to this instance's memory (with a warning) instead of
+// failing the request.
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import rateLimit, { normalizeIP, type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import type { Config } from '../../config.ts';
 
 export type RateLimitPolicy = 'auth' | 'none';
 
@@ -44,14 +46,9 @@ export interface RateLimitSettings {
 }
 
 /** The settings from the app config. */
-export const rateLimitSettings = (c: {
-  RATE_LIMIT_ENABLED: boolean;
-  RATE_LIMIT_ANONYMOUS_PER_MINUTE: number;
-  RATE_LIMIT_ACCOUNT_PER_MINUTE: number;
-  RATE_LIMIT_API_KEY_PER_MINUTE: number;
-  RATE_LIMIT_TENANT_PER_MINUTE: number;
-  AUTH_RATE_LIMIT_PER_MINUTE: number;
-}): RateLimitSettings => ({
+export const rateLimitSettings = (
+  c: Pick<Config, 'RATE_LIMIT_ENABLED' | 'RATE_LIMIT_ANONYMOUS_PER_MINUTE' | 'RATE_LIMIT_ACCOUNT_PER_MINUTE' | 'RATE_LIMIT_API_KEY_PER_MINUTE' | 'RATE_LIMIT_TENANT_PER_MINUTE' | 'AUTH_RATE_LIMIT_PER_MINUTE'>,
+): RateLimitSettings => ({
   enabled: c.RATE_LIMIT_ENABLED,
   anonymousPerMinute: c.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
   accountPerMinute: c.RATE_LIMIT_ACCOUNT_PER_MINUTE,
