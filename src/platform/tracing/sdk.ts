@@ -1,6 +1,6 @@
 // The tracing SDK: W3C trace context in and out, spans batched to an
-// OTLP/HTTP collector (JSON), HTTP server/client, Fastify, PostgreSQL and
-// Redis instrumented. Started by tracing/register.ts.
+// OTLP/HTTP collector (JSON), HTTP server/client, fetch, Fastify, PostgreSQL
+// and Redis instrumented. Started by tracing/register.ts.
 import { register as registerLoaderHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -13,6 +13,7 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config.ts';
@@ -46,6 +47,8 @@ export function startTracing(config: TracingConfig): TracerProvider {
       new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (opts) => UNTRACED.has(opts.url) }),
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
+      // fetch (webhook deliveries): a client span, and the traceparent sent on to the receiver.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
     ],
   });
   // Entry points await this after draining, before they exit.
