@@ -20,6 +20,9 @@ import { registerDocs } from './platform/http/docs.ts';
 import { registerHealth, type ReadinessChecks } from './platform/http/health.ts';
 import { createMetrics, registerMetricsRoute } from './platform/metrics/metrics.ts';
 import { registerDraining } from './platform/http/draining.ts';
+import { rateLimitSettings, registerRateLimits } from './platform/http/rate-limits.ts';
+import { openRedis } from './platform/redis/client.ts';
+import { registerTraceAttributes, traceLogFields } from './platform/tracing/attributes.ts';
 import { createJobQueue } from './platform/jobs/queue.ts';
 import { createTaskRegistry } from './platform/jobs/tasks.ts';
 import { installJobSchema } from './platform/jobs/schema.ts';
@@ -64,7 +67,8 @@ export function platformFor(config: Config, db: Db, modules: readonly PlinthModu
 
 export async function buildApp({ config, db, pool, modules = defaultModules, logStream }: AppDeps): Promise<App> {
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, redact: { paths: logRedactPaths, censor: '[redacted]' }, ...(logStream ? { stream: logStream } : {}) },
+    // mixin: the trace id on log lines written inside a traced request (nothing without tracing).
+    logger: { level: config.LOG_LEVEL, redact: { paths: logRedactPaths, censor: '[redacted]' }, mixin: traceLogFields, ...(logStream ? { stream: logStream } : {}) },
     genReqId: genRequestId,
     // One line per request is written by request-logging.ts, after the tenant is known.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
@@ -81,7 +85,13 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   app.addSchema(Problem);
   registerProblemHandlers(app);
   registerRequestLogging(app);
+  // Request budgets (hooks before and after the guard); with Redis they are shared by every instance.
+  const rateLimitRedis = config.REDIS_URL && config.RATE_LIMIT_ENABLED ? openRedis(config.REDIS_URL, app.log, { purpose: 'rate limits' }) : undefined;
+  if (rateLimitRedis) app.addHook('onClose', async () => rateLimitRedis.close());
+  const limited = { count: (_budget: string) => {} };
+  await registerRateLimits(app, rateLimitSettings(config), { redis: rateLimitRedis, onLimited: (budget) => limited.count(budget) });
   registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
+  registerTraceAttributes(app);
   // Security headers from helmet, built once: @fastify/helmet builds helmet's
   // middleware again on every request (~2% of the CPU of a simple read, bench/README.md).
   const securityHeaders = helmet();
@@ -101,10 +111,21 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   registerHealth(app, pool, registerDraining(app), readiness);
   const metrics = config.METRICS_ENABLED ? createMetrics(app, { pool, db }) : undefined;
   if (metrics) registerMetricsRoute(app, metrics, config.METRICS_TOKEN);
+  if (metrics) {
+    const counter = metrics.counter('plinth_rate_limited_total', 'Requests refused with 429, by the budget that ran out', ['budget']);
+    limited.count = (budget) => counter.inc({ budget });
+  }
+  // Redis is ready when every connection to it answers (a PING catches a Redis that hangs).
+  const redisChecks: Array<() => boolean | Promise<boolean>> = rateLimitRedis ? [() => rateLimitRedis.ping()] : [];
+  const redisReady = async () => (await Promise.all(redisChecks.map((up) => up()))).every(Boolean);
+  if (redisChecks.length > 0) readiness.redis = redisReady;
   if (config.REALTIME_ENABLED) {
     const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
     metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());
-    if (config.REDIS_URL) readiness.redis = () => realtime.redisReady();
+    if (config.REDIS_URL) {
+      redisChecks.push(() => realtime.redisReady());
+      readiness.redis = redisReady;
+    }
     // Sockets close before the HTTP server waits for its connections to end.
     app.addHook('preClose', async () => realtime.close());
   }

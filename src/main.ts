@@ -2,6 +2,7 @@
 // demo tenant, until Ctrl-C (or SIGTERM) drains requests and stops cleanly.
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from './config.ts';
+import { flushTracing, tracingStarted } from './platform/tracing/spans.ts';
 import { buildApp, platformFor } from './app.ts';
 import { openDatabase } from './platform/db/open.ts';
 import { migratePlatform } from './platform/db/platform-migrations.ts';
@@ -23,6 +24,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (signal) say(`${signal}: draining requests, then stopping`);
   await running.app?.close();
   await database.close();
+  await flushTracing();
   if (signal) say('stopped');
 });
 
@@ -58,4 +60,5 @@ if (config.DEMO_SEED) {
   say(`Demo     tenant "${DEMO.slug}"${seeded ? ' (created now)' : ''}, login ${DEMO.email} / ${DEMO.password}`);
   say(`         curl -s ${base}/v1/auth/login -H 'X-Tenant: ${DEMO.slug}' -H 'content-type: application/json' -d '{"email":"${DEMO.email}","password":"${DEMO.password}"}'`);
 }
+if (config.OTEL_EXPORTER_OTLP_ENDPOINT) say(tracingStarted() ? `Traces   ${config.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP)` : 'OTEL_EXPORTER_OTLP_ENDPOINT is set but tracing is off: start with `npm start` (node --import ./src/platform/tracing/register.ts src/main.ts)');
 say(`ready in ${Math.round(performance.now() - started)} ms (Ctrl-C stops)`);

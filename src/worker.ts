@@ -4,6 +4,7 @@
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { loadConfigOrExit } from './config.ts';
+import { flushTracing } from './platform/tracing/spans.ts';
 import { platformFor } from './app.ts';
 import { openDatabase } from './platform/db/open.ts';
 import { migratePlatform } from './platform/db/platform-migrations.ts';
@@ -23,6 +24,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (signal) log.info(`${signal}: draining running jobs, then stopping`);
   await running.worker?.stop();
   await database.close();
+  await flushTracing();
   if (signal) log.info('stopped');
 });
 

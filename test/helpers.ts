@@ -26,6 +26,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     JOBS_IN_API: 'false',
     // Every test request comes from 127.0.0.1; the per-IP auth limit has its own test.
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    // Likewise for the request budgets (src/platform/http/rate-limits.test.ts tests them).
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: '1000000',
+    RATE_LIMIT_API_KEY_PER_MINUTE: '1000000',
+    RATE_LIMIT_TENANT_PER_MINUTE: '1000000',
     ...overrides,
   });
 }

@@ -7,14 +7,14 @@ import { sql } from 'kysely';
 import type { BenchContext, BenchResult, Row } from './types.ts';
 import { measure, type Measurement } from '../lib/measure.ts';
 import { BENCH_DIR, freePort, seedsStackAvailable, startNodeServer, startPolledServer, type RunningServer } from '../lib/servers.ts';
-import { BENCH_EMAIL, BENCH_PASSWORD, createBenchTenant } from '../lib/fixtures.ts';
+import { BENCH_EMAIL, BENCH_PASSWORD, createBenchTenant, BENCH_RATE_LIMITS } from '../lib/fixtures.ts';
 
 const CONTACTS = 10_000;
 const WRITE_NAME = 'Bench-write';
 
 export async function overhead(ctx: BenchContext): Promise<BenchResult> {
   const { tenant, ownerId } = await createBenchTenant(ctx.database.db, 'bench-overhead', CONTACTS);
-  const env = { DATABASE_URL: ctx.database.url, LOG_LEVEL: 'silent', DB_POOL_MAX: String(ctx.poolMax), ACCESS_TOKEN_TTL_SECONDS: '3600' };
+  const env = { DATABASE_URL: ctx.database.url, LOG_LEVEL: 'silent', DB_POOL_MAX: String(ctx.poolMax), ACCESS_TOKEN_TTL_SECONDS: '3600', ...BENCH_RATE_LIMITS };
   const readPath = '/v1/contacts?limit=50';
   const writeBody = JSON.stringify({ firstName: WRITE_NAME, lastName: 'Load', jobTitle: 'Benchmark' });
   const json = { 'content-type': 'application/json' };

@@ -10,7 +10,7 @@ import type { BenchContext, BenchResult, Row } from './types.ts';
 import { measure, type Measurement } from '../lib/measure.ts';
 import { backendMemory, type BackendMemory } from '../lib/proc.ts';
 import { BENCH_DIR, startNodeServer } from '../lib/servers.ts';
-import { BENCH_PASSWORD, cloneFleet, fleetTenants, growFleet, migrationsFor, schemaShape, seedContacts } from '../lib/fixtures.ts';
+import { BENCH_PASSWORD, cloneFleet, fleetTenants, growFleet, migrationsFor, schemaShape, seedContacts, BENCH_RATE_LIMITS } from '../lib/fixtures.ts';
 
 const PREFIX = 'scale';
 const CONTACTS_PER_TENANT = 60; // more than one page of 50
@@ -26,7 +26,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const ownerId = (await db.selectFrom('accounts').select('id').where('email', '=', 'owner@scale.example').executeTakeFirstOrThrow()).id;
   await seedContacts(db, first.schemaName, ownerId, CONTACTS_PER_TENANT);
   const tokens = await createTokenService(db, { issuer: 'plinth', ttlSeconds: 3600 });
-  const env = { DATABASE_URL: ctx.database.url, LOG_LEVEL: 'silent', DB_POOL_MAX: String(ctx.poolMax), ACCESS_TOKEN_TTL_SECONDS: '3600' };
+  const env = { DATABASE_URL: ctx.database.url, LOG_LEVEL: 'silent', DB_POOL_MAX: String(ctx.poolMax), ACCESS_TOKEN_TTL_SECONDS: '3600', ...BENCH_RATE_LIMITS };
 
   // Longer runs than the other benchmarks: 10,000 tenants need many requests before each has been visited.
   const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupS: 10 };

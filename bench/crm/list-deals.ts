@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createDatabase } from '../../src/platform/db/database.ts';
 import { openBenchDatabase } from '../lib/database.ts';
-import { BENCH_EMAIL, BENCH_PASSWORD, createBenchTenant } from '../lib/fixtures.ts';
+import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_RATE_LIMITS, createBenchTenant } from '../lib/fixtures.ts';
 import { timed } from './stats.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '50' } } });
@@ -17,7 +17,7 @@ const runs = Number(values.runs);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
 const database = await openBenchDatabase(process.env.DATABASE_URL);
-const config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', DEMO_SEED: 'false', JOBS_IN_API: 'false', TENANT_CACHE_TTL_MS: '60000' });
+const config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', DEMO_SEED: 'false', JOBS_IN_API: 'false', TENANT_CACHE_TTL_MS: '60000', ...BENCH_RATE_LIMITS });
 const { db, pool } = createDatabase({ url: database.url, poolMax: 4, statementTimeoutMs: 0 });
 try {
   const { tenant, ownerId } = await createBenchTenant(database.db, 'crm-bench', 0);

@@ -19,6 +19,15 @@ import { modules } from '../../src/modules/index.ts';
 export const BENCH_EMAIL = 'owner@bench.example';
 export const BENCH_PASSWORD = 'bench-owner-password';
 
+/** Rate-limit budgets no load run reaches: the counting is measured, never a 429. */
+export const BENCH_RATE_LIMITS = {
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000000',
+  RATE_LIMIT_ACCOUNT_PER_MINUTE: '1000000000',
+  RATE_LIMIT_API_KEY_PER_MINUTE: '1000000000',
+  RATE_LIMIT_TENANT_PER_MINUTE: '1000000000',
+  AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+};
+
 export const migrationsFor = (db: Db) => platformFor(loadConfig({ DEMO_SEED: 'false' }), db, modules).migrations;
 
 /**

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { io as connect, type Socket } from 'socket.io-client';
 import { loadConfig } from '../../src/config.ts';
+import { BENCH_RATE_LIMITS } from '../lib/fixtures.ts';
 import { buildApp, platformFor } from '../../src/app.ts';
 import { createDatabase } from '../../src/platform/db/database.ts';
 import { migratePlatform } from '../../src/platform/db/platform-migrations.ts';
@@ -29,7 +30,7 @@ await admin.connect();
 await admin.query(`create database ${dbName}`);
 
 async function instance(extra: Record<string, string>) {
-  const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', DEMO_SEED: 'false', JOBS_IN_API: 'false', ...extra });
+  const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', DEMO_SEED: 'false', JOBS_IN_API: 'false', ...BENCH_RATE_LIMITS, ...extra });
   const { db, pool } = createDatabase({ url, poolMax: 10, statementTimeoutMs: 0 });
   const app = await buildApp({ config, db, pool });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

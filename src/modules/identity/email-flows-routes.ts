@@ -24,14 +24,14 @@ const VerifyBody = Type.Object({ token: EmailToken('pev_') }, { additionalProper
 
 const clientOf = (request: FastifyRequest) => ({ requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
 
-export const emailFlowRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; authLimit: { max: number; timeWindow: number } }> = async (app, { platform, authLimit }) => {
+export const emailFlowRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const flows = createEmailFlows(platform);
   const tags = ['auth'];
 
   app.post(
     '/v1/auth/email/verify-request',
     {
-      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      config: { permission: 'identity.sessions.manage', rateLimitPolicy: 'auth' },
       schema: {
         tags,
         summary: 'Email yourself a link that verifies your address',
@@ -45,7 +45,7 @@ export const emailFlowRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; au
   app.post(
     '/v1/auth/email/verify',
     {
-      config: { public: true, rateLimit: authLimit },
+      config: { public: true, rateLimitPolicy: 'auth' },
       schema: {
         tags,
         summary: 'Verify an email address with the token of the emailed link',
@@ -59,7 +59,7 @@ export const emailFlowRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; au
   app.post(
     '/v1/auth/password/forgot',
     {
-      config: { public: true, tenant: 'required', rateLimit: authLimit },
+      config: { public: true, tenant: 'required', rateLimitPolicy: 'auth' },
       schema: {
         tags,
         summary: 'Ask for a password reset link by email',
@@ -78,7 +78,7 @@ export const emailFlowRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; au
   app.post(
     '/v1/auth/password/reset',
     {
-      config: { public: true, rateLimit: authLimit },
+      config: { public: true, rateLimitPolicy: 'auth' },
       schema: {
         tags,
         summary: 'Choose a new password with the token of the emailed link',

@@ -53,7 +53,7 @@ const Accepted = Type.Object({
   tenant: Type.Object({ slug: Type.String(), displayName: Type.String() }),
 });
 
-export const invitationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; authLimit: { max: number; timeWindow: number } }> = async (app, { platform, authLimit }) => {
+export const invitationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const invitations = createInvitations(platform);
   const tags = ['invitations'];
   app.addSchema(Invitation);
@@ -102,7 +102,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; a
   app.post(
     '/v1/invitations/accept',
     {
-      config: { public: true, rateLimit: authLimit },
+      config: { public: true, rateLimitPolicy: 'auth' },
       schema: {
         tags,
         summary: 'Accept an invitation with the token of the emailed link',

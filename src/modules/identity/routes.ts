@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { ctxOf, publicCtxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses, Uuid } from '../../platform/http/schemas.ts';
-import rateLimit from '@fastify/rate-limit';
 import { createSessionStore } from '../../platform/auth/sessions.ts';
 import { createLoginThrottle } from '../../platform/auth/login-throttle.ts';
 import { createMfa } from '../../platform/auth/mfa.ts';
@@ -95,13 +94,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   };
   const sessions = createSessionStore(platform.db, sessionPolicy);
   const throttle = createLoginThrottle(platform.db, { freeAttempts: config.LOGIN_FREE_ATTEMPTS, maxLockSeconds: config.LOGIN_MAX_LOCK_SECONDS, resetSeconds: config.LOGIN_FAILURE_RESET_SECONDS });
-  // Per-IP limit on the routes that check a credential (in-process, per instance).
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, limit) =>
-      new AppError('rate_limited', `Too many attempts from your address; retry in ${limit.after}`, { headers: { 'retry-after': String(Math.ceil(limit.ttl / 1000)) } }),
-  });
-  const authLimit = { max: config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 };
+  // Routes that check a credential get the strict per-IP budget (platform/http/rate-limits.ts).
+  const authLimit = 'auth' as const;
   const mfa = createMfa(platform.db, { issuer: config.JWT_ISSUER });
   const identity = createIdentityService({ ...platform, sessions, throttle, mfa, securityLog: (event, data) => app.log.warn({ securityEvent: event, ...data }, `security event: ${event}`),
     schemaOf: async (tenantId) => (await directory.byId(tenantId))?.schemaName,
@@ -109,7 +103,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   });
   const sessionTags = ['auth'];
   await app.register(apiKeyRoutes, { platform });
-  for (const routes of [emailFlowRoutes, invitationRoutes]) await app.register(routes, { platform, authLimit });
+  for (const routes of [emailFlowRoutes, invitationRoutes]) await app.register(routes, { platform });
   /** For routes whose tenant comes from a stored session or challenge: usable, the one the request names, still a member. */
   const tenantCheck = (header: string | string[] | undefined) => async (tenantId: string, accountId: string) => {
     const tenant = await directory.byId(tenantId);
@@ -123,7 +117,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/login',
     {
-      config: { public: true, tenant: 'required', rateLimit: authLimit },
+      config: { public: true, tenant: 'required', rateLimitPolicy: authLimit },
       schema: {
         tags: ['auth'],
         summary: 'Log in to a tenant with email and password',
@@ -138,14 +132,14 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/refresh',
     {
-      config: { public: true },
+      config: { public: true, rateLimitPolicy: authLimit },
       schema: {
         tags: sessionTags,
         summary: 'Trade a refresh token for a new access + refresh token pair',
         description:
           'Each refresh token works once. Presenting a used token again after the grace window (REFRESH_REUSE_GRACE_SECONDS) ends the whole session: someone else holds a copy. The tenant is the one of the session; an `X-Tenant` header naming another tenant is refused.',
         body: RefreshBody,
-        response: { 200: TokenResponse, ...problemResponses(400, 401, 403) },
+        response: { 200: TokenResponse, ...problemResponses(400, 401, 403, 429) },
       },
     },
     async (request) => {
@@ -208,7 +202,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/password',
     {
-      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      config: { permission: 'identity.sessions.manage', rateLimitPolicy: authLimit },
       schema: {
         tags: sessionTags,
         summary: 'Change your password',
@@ -226,7 +220,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/mfa/verify',
     {
-      config: { public: true, rateLimit: authLimit },
+      config: { public: true, rateLimitPolicy: authLimit },
       schema: {
         tags: sessionTags,
         summary: 'Second step of a login with MFA: a TOTP code or a recovery code',
@@ -264,7 +258,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/mfa/totp/confirm',
     {
-      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      config: { permission: 'identity.sessions.manage', rateLimitPolicy: authLimit },
       schema: { tags: sessionTags, summary: 'Confirm TOTP with a first code; returns ten recovery codes', body: CodeBody, response: { 200: RecoveryCodes, ...problemResponses(400, 401, 403, 429) } },
     },
     async (request) => identity.confirmTotp(ctxOf(request), request.body.code),
@@ -273,7 +267,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/mfa/recovery-codes',
     {
-      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      config: { permission: 'identity.sessions.manage', rateLimitPolicy: authLimit },
       schema: { tags: sessionTags, summary: 'Replace your recovery codes (needs a current TOTP code)', body: CodeBody, response: { 200: RecoveryCodes, ...problemResponses(400, 401, 403, 429) } },
     },
     async (request) => identity.regenerateRecoveryCodes(ctxOf(request), request.body.code),
@@ -282,7 +276,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   app.post(
     '/v1/auth/mfa/disable',
     {
-      config: { permission: 'identity.sessions.manage', rateLimit: authLimit },
+      config: { permission: 'identity.sessions.manage', rateLimitPolicy: authLimit },
       schema: { tags: sessionTags, summary: 'Turn MFA off (needs a current code or your password)', body: DisableMfaBody, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
     },
     async (request, reply) => {

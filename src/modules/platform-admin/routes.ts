@@ -28,7 +28,7 @@ export const platformAdminRoutes: FastifyPluginAsyncTypebox<{ platform: Platform
 
   app.post(
     '/v1/platform/login',
-    { config: { public: true }, schema: { tags, summary: 'Log in as a platform admin (token for the platform routes only)', body: PlatformLogin, response: { 200: PlatformToken, ...problemResponses(400, 401) } } },
+    { config: { public: true, rateLimitPolicy: 'auth' }, schema: { tags, summary: 'Log in as a platform admin (token for the platform routes only)', body: PlatformLogin, response: { 200: PlatformToken, ...problemResponses(400, 401, 429) } } },
     async (request) => service.login(request.body),
   );
 

@@ -11,8 +11,9 @@ const Health = Type.Object({ status: Type.Literal('ok'), checks: Type.Optional(T
 export type ReadinessChecks = Record<string, () => boolean | Promise<boolean>>;
 
 export function registerHealth(app: FastifyInstance, pool: pg.Pool, state: { isDraining(): boolean }, extra: ReadinessChecks = {}) {
-  app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
-  app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], response: { 200: Health } } }, async () => {
+  // Probes are never rate-limited: a load balancer polls them from one address.
+  app.get('/health/live', { config: { public: true, rateLimitPolicy: 'none' }, schema: { tags: ['health'], response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+  app.get('/health/ready', { config: { public: true, rateLimitPolicy: 'none' }, schema: { tags: ['health'], response: { 200: Health } } }, async () => {
     if (state.isDraining()) throw new AppError('service_unavailable', 'Shutting down');
     if (!(await pingDatabase(pool))) throw new AppError('service_unavailable', 'The database does not answer');
     const checks: Record<string, string> = { database: 'ok' };

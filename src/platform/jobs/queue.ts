@@ -4,11 +4,14 @@
 import { sql, type Kysely } from 'kysely';
 import Value from 'typebox/value';
 import type { TaskRegistry } from './tasks.ts';
+import { traceCarrier } from '../tracing/jobs.ts';
 
 /** What every job row carries: the tenant it runs for (null for platform tasks) and the task's data. */
 export interface JobEnvelope {
   tenantId: string | null;
   data: unknown;
+  /** The enqueuer's trace context (W3C traceparent), when tracing is on. */
+  trace?: Record<string, string>;
 }
 
 export interface EnqueueOptions {
@@ -42,7 +45,8 @@ export function createJobQueue(tasks: TaskRegistry, defaults: { maxAttempts: num
         const first = [...Value.Errors(def.payload, data)][0];
         throw new Error(`Payload of task "${task}" is invalid at ${first?.instancePath || '/'}: ${first?.message}`);
       }
-      const envelope: JobEnvelope = { tenantId, data };
+      const traceContext = traceCarrier();
+      const envelope: JobEnvelope = { tenantId, data, ...(traceContext ? { trace: traceContext } : {}) };
       const { rows } = await sql<{ id: string }>`select (graphile_worker.add_job(
           identifier => ${task},
           payload => ${JSON.stringify(envelope)}::json,

@@ -2,7 +2,7 @@
 // list. Each handler is wrapped so that it validates the payload, resolves
 // the job's tenant (a suspended or deleted tenant's jobs are dropped) and
 // gets the tenant-scoped database, exactly as a request would.
-import { run, parseCronItems, type Runner, type TaskList } from 'graphile-worker';
+import { run, parseCronItems, type JobHelpers, type Runner, type TaskList } from 'graphile-worker';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import Value from 'typebox/value';
@@ -13,6 +13,8 @@ import type { JobEnvelope } from './queue.ts';
 import type { TaskDef } from './tasks.ts';
 import { graphileLogger } from './logger.ts';
 import { cronItems } from './fanout.ts';
+import type { Span } from '@opentelemetry/api';
+import { traceJob } from '../tracing/jobs.ts';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -38,12 +40,15 @@ export interface JobWorker {
 const envelopeOf = (payload: unknown): JobEnvelope => {
   const p = payload as Partial<JobEnvelope> & { _cron?: unknown };
   if (p && typeof p === 'object' && '_cron' in p) return { tenantId: null, data: {} };
-  return { tenantId: typeof p?.tenantId === 'string' ? p.tenantId : null, data: p?.data ?? {} };
+  return { tenantId: typeof p?.tenantId === 'string' ? p.tenantId : null, data: p?.data ?? {}, trace: p?.trace && typeof p.trace === 'object' ? p.trace : undefined };
 };
 
 function wrap(def: TaskDef, platform: Platform, log: FastifyBaseLogger): TaskList[string] {
-  return async (payload, helpers) => {
-    const { tenantId, data } = envelopeOf(payload);
+  return (payload, helpers) => {
+    const envelope = envelopeOf(payload);
+    return traceJob(def.name, helpers.job, envelope.trace, (span) => runJob(envelope, helpers, span));
+  };
+  async function runJob({ tenantId, data }: JobEnvelope, helpers: JobHelpers, span: Span) {
     const job = helpers.job;
     const jobLog = log.child({ jobId: job.id, task: def.name, tenantId, attempt: job.attempts });
     if (!Value.Check(def.payload, data)) {
@@ -58,8 +63,9 @@ function wrap(def: TaskDef, platform: Platform, log: FastifyBaseLogger): TaskLis
       jobLog.warn('tenant is gone or suspended: job dropped');
       return;
     }
+    span.setAttributes({ 'tenant.id': tenant.id, 'tenant.slug': tenant.slug });
     await def.run(data, { ...base, tenant: tenantRef(tenant), db: scopeToTenant(platform.db, tenant.schemaName) });
-  };
+  }
 }
 
 export async function startWorker(platform: Platform, pool: pg.Pool, log: FastifyBaseLogger, opts: WorkerOptions): Promise<JobWorker> {

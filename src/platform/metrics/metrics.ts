@@ -65,7 +65,7 @@ export function createMetrics(app: FastifyInstance, deps: { pool: pg.Pool; db: K
 }
 
 export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | undefined) {
-  app.get('/metrics', { config: { public: true }, schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } }, async (request, reply) => {
+  app.get('/metrics', { config: { public: true, rateLimitPolicy: 'none' }, schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } }, async (request, reply) => {
     // Optional bearer token: scrapers send it; the route stays off the tenant guard.
     if (token && request.headers.authorization !== `Bearer ${token}`) return reply.code(401).header('www-authenticate', 'Bearer').send('unauthorized\n');
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());

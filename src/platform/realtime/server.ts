@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Server } from 'socket.io';
 import { createAdapter as createPgAdapter } from '@socket.io/postgres-adapter';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import { openRedis } from '../redis/client.ts';
 import type { Platform } from '../module.ts';
 import { REALTIME_CHANNEL, roomOf, type RealtimeMessage } from './hub.ts';
 
@@ -33,15 +33,17 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
   let redisReady = () => true;
 
   if (opts.redisUrl) {
-    const pub = new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
-    const sub = pub.duplicate();
-    for (const c of [pub, sub]) c.on('error', (err) => app.log.warn({ err: err.message }, 'realtime: Redis connection error'));
-    io.adapter(createRedisAdapter(pub, sub, { key: 'plinth:socket.io' }));
-    redisReady = () => pub.status === 'ready' && sub.status === 'ready';
-    closers.push(async () => {
-      pub.disconnect();
-      sub.disconnect();
-    });
+    const pub = openRedis(opts.redisUrl, app.log, { purpose: 'realtime broadcasts' });
+    const sub = openRedis(opts.redisUrl, app.log, { purpose: 'realtime broadcasts', waitForConnection: true });
+    // The adapter publishes without handling a failure: with Redis down that
+    // would be an unhandled rejection. The local emit has happened by then;
+    // only other instances miss the message (committed notifications travel
+    // by PostgreSQL NOTIFY instead, see hub.ts).
+    const publish = pub.client.publish.bind(pub.client) as (channel: string, message: string | Buffer) => Promise<number>;
+    (pub.client as unknown as { publish: typeof publish }).publish = (channel, message) => publish(channel, message).catch(() => 0);
+    io.adapter(createRedisAdapter(pub.client, sub.client, { key: 'plinth:socket.io' }));
+    redisReady = () => pub.isUp() && sub.isUp();
+    closers.push(pub.close, sub.close);
   } else {
     // Its own small pool: the adapter keeps one connection in LISTEN.
     const adapterPool = new pg.Pool({ ...pool.options, max: 2 });
