@@ -25,7 +25,20 @@ export function ownerInScope(ctx: Pick<RequestContext, 'actor' | 'tenant'>, perm
     if (scope === 'all') return sql<SqlBool>`true`;
     const owner = sql.ref(ownerColumn);
     if (scope === 'own') return sql<SqlBool>`${owner} = ${ctx.actor.accountId}::uuid`;
-    // Implemented with memberships.reports_to (identity: roles and hierarchy).
-    return sql<SqlBool>`${owner} = ${ctx.actor.accountId}::uuid`;
+    return sql<SqlBool>`${owner} in (${teamOf(ctx.tenant.id, ctx.actor.accountId)})`;
   };
+}
+
+/**
+ * The account ids of `accountId` and everyone reporting to them, directly or
+ * not, in one tenant (a recursive CTE over public.memberships.reports_to; the
+ * index memberships_reports_to_idx serves each step). `union` rather than
+ * `union all` also ends the walk should a cycle ever be stored.
+ */
+export function teamOf(tenantId: string, accountId: string) {
+  return sql`with recursive team(id) as (
+      select ${accountId}::uuid
+      union
+      select m.account_id from public.memberships m join team on m.reports_to = team.id where m.tenant_id = ${tenantId}::uuid
+    ) select id from team`;
 }

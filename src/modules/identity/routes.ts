@@ -10,6 +10,8 @@ import { createMfa } from '../../platform/auth/mfa.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
 import { apiKeyRoutes } from './api-keys-routes.ts';
+import { rolesRoutes } from './roles-routes.ts';
+import { membersRoutes } from './members-routes.ts';
 
 const LoginBody = Type.Object(
   {
@@ -55,7 +57,7 @@ const DisableMfaBody = Type.Union([
 const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) });
 
 const Policy = Type.Object(
-  { mfaRequiredRoles: Type.Array(Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]), { maxItems: 4 }) },
+  { mfaRequiredRoles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description: 'A role key: owner, admin, manager, member, viewer or a custom role' }), { maxItems: 50, uniqueItems: true }) },
   { additionalProperties: false },
 );
 
@@ -105,6 +107,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   });
   const sessionTags = ['auth'];
   await app.register(apiKeyRoutes, { platform });
+  await app.register(rolesRoutes, { platform });
+  await app.register(membersRoutes, { platform });
   /** For routes whose tenant comes from a stored session or challenge: usable, the one the request names, still a member. */
   const tenantCheck = (header: string | string[] | undefined) => async (tenantId: string, accountId: string) => {
     const tenant = await directory.byId(tenantId);

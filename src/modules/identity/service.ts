@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
+import type { PublicDatabase } from '../../platform/db/public-tables.ts';
 import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
@@ -112,7 +112,7 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       return { mfaRequiredRoles: await repo.mfaRequiredRoles(db, ctx.tenant.id) };
     },
 
-    async setPolicy(ctx: RequestContext, input: { mfaRequiredRoles: Role[] }) {
+    async setPolicy(ctx: RequestContext, input: { mfaRequiredRoles: string[] }) {
       const mfaRequiredRoles = [...new Set(input.mfaRequiredRoles)].sort();
       await db.transaction().execute(async (trx) => {
         const before = await repo.mfaRequiredRoles(trx, ctx.tenant.id);
@@ -265,7 +265,7 @@ const badCode = () => new AppError('validation_failed', 'The code is wrong or wa
  */
 export async function ensureMember(
   db: Kysely<PublicDatabase>,
-  input: { tenantId: string; email: string; displayName: string; password: string; role: Role },
+  input: { tenantId: string; email: string; displayName: string; password: string; role: string },
 ) {
   const existing = await repo.findAccountByEmail(db, input.email);
   const account = existing ?? (await repo.insertAccount(db, { email: input.email, displayName: input.displayName, passwordHash: await hashPassword(input.password) }));

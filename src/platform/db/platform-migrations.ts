@@ -12,6 +12,7 @@ import * as tenantAuthPolicy from './migrations/20261123070300_tenant_auth_polic
 import * as apiKeys from './migrations/20261123070400_api_keys.ts';
 import * as auditPurge from './migrations/20261123070500_audit_purge.ts';
 import * as pgTrgm from './migrations/20261123080000_pg_trgm.ts';
+import * as rolesAndHierarchy from './migrations/20261201000000_roles_and_hierarchy.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -24,6 +25,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261123070400_api_keys': apiKeys,
   '20261123070500_audit_purge': auditPurge,
   '20261123080000_pg_trgm': pgTrgm,
+  '20261201000000_roles_and_hierarchy': rolesAndHierarchy,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {
