@@ -2,6 +2,7 @@
 // database (or a transaction on it). Every table reference is qualified with
 // the tenant's schema by the caller's `withSchema`.
 import { sql, type Expression, type Insertable, type Kysely, type Updateable } from 'kysely';
+import type { ScopeCondition } from '../../platform/record-scope.ts';
 import type { Contact, ContactsTable, ContactsTables } from './tables.ts';
 
 export type ContactsDb = Kysely<ContactsTables>;
@@ -46,19 +47,25 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 export const insertContact = (db: ContactsDb, row: Insertable<ContactsTable>) =>
   db.insertInto('contacts').values(row).returningAll().executeTakeFirstOrThrow();
 
-export const findContact = (db: ContactsDb, id: string, opts: { deleted?: boolean } = {}) =>
+// Every read and write takes the caller's record scope (ownerInScope): a
+// contact outside it is treated as missing, in the query itself.
+
+export const findContact = (db: ContactsDb, id: string, inScope: ScopeCondition, opts: { deleted?: boolean; forUpdate?: boolean } = {}) =>
   db
     .selectFrom('contacts')
     .selectAll()
     .where('id', '=', id)
-    .where('deletedAt', opts.deleted ? 'is not' : 'is', null)
+    .where(inScope)
+    .$if(opts.deleted !== undefined, (q) => q.where('deletedAt', opts.deleted ? 'is not' : 'is', null))
+    .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 
-export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: Sort, limit: number, after?: After): Promise<Contact[]> {
+export async function listContacts(db: ContactsDb, inScope: ScopeCondition, filter: ContactFilter, sort: Sort, limit: number, after?: After): Promise<Contact[]> {
   const expr = sortExpression(sort.field);
   let query = db
     .selectFrom('contacts')
     .selectAll()
+    .where(inScope)
     .where('deletedAt', filter.deleted ? 'is not' : 'is', null)
     .$if(filter.email !== undefined, (q) => q.where(sql`lower(email)`, '=', filter.email!.toLowerCase()))
     .$if(filter.ownerId !== undefined, (q) => q.where('ownerId', '=', filter.ownerId!))
@@ -81,14 +88,15 @@ export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: 
   return query.orderBy(expr, sort.direction).orderBy('id', sort.direction).limit(limit).execute();
 }
 
-export const updateContact = (db: ContactsDb, id: string, patch: Updateable<ContactsTable>) =>
-  db.updateTable('contacts').set(patch).where('id', '=', id).where('deletedAt', 'is', null).returningAll().executeTakeFirst();
+export const updateContact = (db: ContactsDb, id: string, inScope: ScopeCondition, patch: Updateable<ContactsTable>) =>
+  db.updateTable('contacts').set(patch).where('id', '=', id).where(inScope).where('deletedAt', 'is', null).returningAll().executeTakeFirst();
 
-export const setDeleted = (db: ContactsDb, id: string, deleted: boolean, by: string, at: Date) =>
+export const setDeleted = (db: ContactsDb, id: string, inScope: ScopeCondition, deleted: boolean, by: string, at: Date) =>
   db
     .updateTable('contacts')
     .set({ deletedAt: deleted ? at : null, updatedBy: by, updatedAt: at })
     .where('id', '=', id)
+    .where(inScope)
     .where('deletedAt', deleted ? 'is' : 'is not', null)
     .returningAll()
     .executeTakeFirst();

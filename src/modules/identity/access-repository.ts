@@ -24,7 +24,15 @@ export type RoleRow = { id: string; key: string; name: string; description: stri
 
 const roles = (db: Db, schema: string) => scopeToTenant(db, schema).withTables<{ roles: RolesTable }>();
 
-export const listRoles = (db: Db, schema: string): Promise<RoleRow[]> => roles(db, schema).selectFrom('roles').selectAll().orderBy('system', 'desc').orderBy('createdAt').orderBy('key').execute();
+/** System roles first, most powerful first; then custom roles by creation. */
+export const listRoles = (db: Db, schema: string): Promise<RoleRow[]> =>
+  roles(db, schema)
+    .selectFrom('roles')
+    .selectAll()
+    .orderBy(sql`array_position(array['owner', 'admin', 'manager', 'member', 'viewer'], key) nulls last`)
+    .orderBy('createdAt')
+    .orderBy('key')
+    .execute();
 
 export const findRole = (db: Db, schema: string, by: { id: string } | { key: string }, lock?: 'update' | 'share'): Promise<RoleRow | undefined> =>
   roles(db, schema)
