@@ -5,6 +5,7 @@
 //    removing a grant needs the same (you cannot take away what you could not give);
 //  - a member whose role holds more than you is out of your reach (you cannot
 //    demote or remove them), and you can only give roles whose grants you hold;
+//    only owners make, change or remove owners;
 //  - system roles cannot be deleted, the owner role cannot be changed, a role
 //    in use cannot be deleted, the last owner cannot be demoted or removed;
 //  - reporting lines stay inside the tenant and never form a cycle.
@@ -29,6 +30,8 @@ export interface AccessActor {
   tenant: TenantRef;
   source: AuditSource;
   holds?: Grants;
+  /** Signed in as an owner (not with an API key): only owners make, change or remove owners. */
+  isOwner?: boolean;
   /** Wording in errors ("you" / "the API key"). */
   isApiKey?: boolean;
 }
@@ -38,6 +41,7 @@ export const accessActorOf = (ctx: RequestContext): AccessActor => ({
   source: auditSourceOf(ctx),
   holds: new Map([...ctx.actor.permissions].map((key) => [key, ctx.actor.scopes?.get(key) ?? 'all'])),
   isApiKey: ctx.actor.apiKeyId !== undefined,
+  isOwner: ctx.actor.role === 'owner' && ctx.actor.apiKeyId === undefined,
 });
 
 export interface GrantInput {
@@ -126,6 +130,8 @@ export function createAccessService(deps: { db: Db; permissions: PermissionRegis
   /** The actor must hold every grant of `role` (to give it, or to change a member who has it). */
   function assertHoldsRole(actor: AccessActor, role: repo.RoleRow, why: string) {
     if (!actor.holds) return;
+    // Owners hold everything an admin could hold too: the subset rule alone would let an admin make owners.
+    if (role.system && role.key === 'owner' && !actor.isOwner) throw new AppError('permission_denied', `${why}: only owners (signed in, not with an API key) make, change or remove owners`);
     const lacking = [...grantsOf(role)].filter(([key, scope]) => !scopeCovers(actor.holds!.get(key), scope)).map(([key]) => key);
     if (lacking.length > 0) throw new AppError('permission_denied', `${why}: the role "${role.key}" holds permissions you do not (${lacking.sort().slice(0, 5).join(', ')}${lacking.length > 5 ? ', …' : ''})`);
   }
