@@ -85,6 +85,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   app.decorate('platform', platform);
   // Other instances' changes to roles, memberships and tenants drop this instance's cached copies.
   const invalidations = config.TENANT_CACHE_TTL_MS > 0 ? await listenForInvalidations(platform.cache, { pool, log: app.log }) : undefined;
+  if (config.TENANT_CACHE_TTL_MS > 0) await platform.cache.connect();
   app.addHook('onClose', async () => {
     await invalidations?.close();
     await platform.cache.close();

@@ -2,6 +2,7 @@
 // their team's contacts (reports of reports too), a member with scope `own`
 // only theirs, an admin all; a contact out of scope is a 404 like a missing one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InjectOptions } from 'fastify';
 import { as, createTenant, expectProblem, login, PASSWORD, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
 import { ensureMember } from '../identity/service.ts';
 
@@ -12,8 +13,7 @@ const people: Record<'rep1' | 'rep2' | 'rep3' | 'outsider', { id: string; token:
 /** One contact per owner. */
 const contactOf: Record<string, string> = {};
 
-const asToken = (token: string) => (opts: Parameters<Harness['app']['inject']>[0] & object) =>
-  h.app.inject({ ...opts, headers: { authorization: `Bearer ${token}`, 'x-tenant': t.slug, ...((opts as { headers?: object }).headers ?? {}) } } as never);
+const asToken = (token: string) => (opts: InjectOptions) => h.app.inject({ ...opts, headers: { authorization: `Bearer ${token}`, 'x-tenant': t.slug, ...(opts.headers ?? {}) } });
 
 beforeAll(async () => {
   h = await startApp();

@@ -58,6 +58,8 @@ export interface CacheStore {
   /** Forgets every in-process entry (the bus was down: messages may have been missed). */
   clearLocal(): void;
   stats(): Record<string, CacheStats>;
+  /** Opens the Redis connection now (an API instance at boot) rather than on first use; never throws. */
+  connect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -216,6 +218,10 @@ export function createCacheStore(opts: CacheStoreOptions): CacheStore {
       }
     },
     stats: () => Object.fromEntries([...caches].map(([name, c]) => [name, { ...c.stats }])),
+    async connect() {
+      if (!opts.redisUrl) return;
+      await connected().catch(() => {});
+    },
     async close() {
       redis?.disconnect();
       redis = undefined;
