@@ -57,7 +57,7 @@ const DisableMfaBody = Type.Union([
 const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) });
 
 const Policy = Type.Object(
-  { mfaRequiredRoles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description: 'A role key: owner, admin, manager, member, viewer or a custom role' }), { maxItems: 50, uniqueItems: true }) },
+  { mfaRequiredRoles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description: 'A role key: owner, admin, manager, member, viewer or a custom role' }), { maxItems: 50 }) },
   { additionalProperties: false },
 );
 

@@ -11,6 +11,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/p
 import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { AppError } from '../../platform/errors.ts';
 import * as repo from './repository.ts';
+import { listRoles } from './access-repository.ts';
 
 export interface IdentityDeps {
   db: Kysely<PublicDatabase>;
@@ -114,6 +115,14 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
 
     async setPolicy(ctx: RequestContext, input: { mfaRequiredRoles: string[] }) {
       const mfaRequiredRoles = [...new Set(input.mfaRequiredRoles)].sort();
+      // Keys of the tenant's roles (system or custom) only.
+      const known = new Set((await listRoles(db, ctx.tenant.schemaName)).map((r) => r.key));
+      const unknown = input.mfaRequiredRoles.map((key, i) => ({ key, i })).filter((r) => !known.has(r.key));
+      if (unknown.length > 0) {
+        throw new AppError('validation_failed', `This tenant has no role ${unknown.map((u) => `"${u.key}"`).join(', ')}`, {
+          errors: unknown.map((u) => ({ in: 'body' as const, pointer: `/mfaRequiredRoles/${u.i}`, detail: 'no such role in this tenant' })),
+        });
+      }
       await db.transaction().execute(async (trx) => {
         const before = await repo.mfaRequiredRoles(trx, ctx.tenant.id);
         await repo.setMfaRequiredRoles(trx, ctx.tenant.id, mfaRequiredRoles);
