@@ -60,6 +60,11 @@ describe('GET /v1/roles', () => {
     const member = roles.find((r) => r.key === 'member')!;
     expect(manager.permissions.map((p) => p.key).sort()).toEqual(member.permissions.map((p) => p.key).sort());
     expect(roles.find((r) => r.key === 'owner')!.permissions).toContainEqual({ key: 'test.vault.read', scope: 'all' });
+    // The manager sees the same scopes on GET /v1/me/permissions.
+    const mine = (await as(h, a, 'manager')({ method: 'GET', url: '/v1/me/permissions' })).json() as { role: string; permissions: Array<{ key: string; scope: string }> };
+    expect(mine.role).toBe('manager');
+    expect(mine.permissions).toContainEqual(expect.objectContaining({ key: 'crm.contacts.read', scope: 'team' }));
+    expect(mine.permissions).toContainEqual(expect.objectContaining({ key: 'identity.me.read', scope: 'all' }));
   });
 
   it('401 without a token, 403 for a member', async () => {

@@ -10,6 +10,7 @@ import { createMfa } from '../../platform/auth/mfa.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createIdentityService } from './service.ts';
 import { apiKeyRoutes } from './api-keys-routes.ts';
+import { scopeOf } from '../../platform/record-scope.ts';
 import { rolesRoutes } from './roles-routes.ts';
 import { membersRoutes } from './members-routes.ts';
 
@@ -320,14 +321,20 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
       config: { permission: 'identity.me.read' },
       schema: {
         tags: sessionTags,
-        summary: 'What you may do in this tenant: your role and each permission with its description',
-        response: { 200: Type.Object({ role: Type.String(), permissions: Type.Array(Type.Object({ key: Type.String(), description: Type.String() })) }), ...problemResponses(401, 403) },
+        summary: 'What you may do in this tenant: your role and each permission with its description and record scope',
+        response: {
+          200: Type.Object({
+            role: Type.String(),
+            permissions: Type.Array(Type.Object({ key: Type.String(), description: Type.String(), scope: Type.Union([Type.Literal('own'), Type.Literal('team'), Type.Literal('all')], { description: 'Records covered (own, team, all)' }) })),
+          }),
+          ...problemResponses(401, 403),
+        },
       },
     },
     async (request) => {
       const ctx = ctxOf(request);
       const defs = platform.permissions.all().filter((d) => ctx.actor.permissions.has(d.key));
-      return { role: ctx.actor.role, permissions: defs.map((d) => ({ key: d.key, description: d.description })).sort((x, y) => x.key.localeCompare(y.key)) };
+      return { role: ctx.actor.role, permissions: defs.map((d) => ({ key: d.key, description: d.description, scope: scopeOf(ctx, d.key) })).sort((x, y) => x.key.localeCompare(y.key)) };
     },
   );
 

@@ -65,12 +65,18 @@ export function createTenantDirectory(db: Db, cache: CacheStore, permissions: Pe
   const access: TenantDirectory['access'] = (tenant, accountId) =>
     accessCache.get(tenant.id, accountId, async () => {
       const schema = assertSchemaName(tenant.schemaName);
-      const { rows } = await sql<{ role: string; system: boolean | null; permissions: Record<string, RecordScope | null> | null }>`
-        select m.role, r.system, r.permissions
+      type Row = { role: string; system: boolean | null; permissions: Record<string, RecordScope | null> | null };
+      const query = (withRoles: boolean) => sql<Row>`
+        select m.role, ${withRoles ? sql`r.system, r.permissions` : sql`null::boolean as system, null::jsonb as permissions`}
         from public.memberships m
         join public.accounts a on a.id = m.account_id and a.status = 'active'
-        left join ${sql.id(schema, 'roles')} r on r.key = m.role
+        ${withRoles ? sql`left join ${sql.id(schema, 'roles')} r on r.key = m.role` : sql``}
         where m.tenant_id = ${tenant.id} and m.account_id = ${accountId}`.execute(db);
+      // A schema not yet migrated to per-tenant roles (the refresh path does not wait for it): system defaults.
+      const { rows } = await query(true).catch((error: unknown) => {
+        if ((error as { code?: string }).code === '42P01') return query(false);
+        throw error;
+      });
       const row = rows[0];
       if (!row) return null;
       const stored = { key: row.role, system: row.system ?? isSystemRole(row.role), permissions: row.permissions ?? {} };
