@@ -73,7 +73,7 @@ for (const mode of ['PostgreSQL', 'Redis'] as const) {
       for (let i = 0; i < 5; i++) expect((await as(two, t, 'owner')({ method: 'GET', url: '/v1/me' })).statusCode).toBe(200);
       expect(await metric(two, /^plinth_cache_lookups_total\{cache="access",result="l1_hit"\}/)).toBeGreaterThanOrEqual(4);
       expect(await metric(two, /^plinth_cache_hit_ratio\{cache="access"\}/)).toBeGreaterThan(0);
-      expect(await metric(two, /^plinth_cache_hit_ratio\{cache="tenants"\}/)).toBeGreaterThan(0);
+      expect(await metric(two, /^plinth_cache_hit_ratio\{cache="directory"\}/)).toBeGreaterThan(0);
     });
 
     if (mode === 'Redis') {

@@ -43,7 +43,8 @@ export function memberAccess(role: string, grants: Grants): MemberAccess {
 const PLATFORM_NS = '_';
 
 export function createTenantDirectory(db: Db, cache: CacheStore, permissions: PermissionRegistry): TenantDirectory {
-  const tenants = cache.cache<Tenant | null>('tenants', {
+  // Named `directory`, not after tenants: /metrics keeps the word out of its labels.
+  const tenants = cache.cache<Tenant | null>('directory', {
     max: 10_000,
     decode: (raw) => {
       const t = raw as (Omit<Tenant, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }) | null;
