@@ -13,6 +13,9 @@ import { cacheVerifiedTokens } from './platform/auth/verified-tokens.ts';
 import { createTenantDirectory } from './platform/tenancy/directory.ts';
 import { buildTenantMigrationSet } from './platform/tenancy/tenant-migrations.ts';
 import { createPermissionRegistry } from './platform/permissions.ts';
+import { createCacheStore } from './platform/cache/cache.ts';
+import { listenForInvalidations } from './platform/cache/bus.ts';
+import { registerCacheMetrics } from './platform/cache/metrics.ts';
 import { registerAccessGuard } from './platform/http/access-guard.ts';
 import { registerProblemHandlers } from './platform/http/problem.ts';
 import { genRequestId, logRedactPaths, registerRequestLogging } from './platform/http/request-logging.ts';
@@ -49,14 +52,17 @@ export interface AppDeps {
 
 export type App = FastifyInstance & { platform: Platform };
 
-export function platformFor(config: Config, db: Db, modules: readonly PlinthModule[]) {
+export function platformFor(config: Config, db: Db, modules: readonly PlinthModule[], warn?: (msg: string, data?: Record<string, unknown>) => void) {
+  const permissions = createPermissionRegistry(modules.flatMap((m) => (m.permissions ?? []).map((p) => ({ ...p, module: m.name }))));
+  const cache = createCacheStore({ ttlMs: config.TENANT_CACHE_TTL_MS, db, redisUrl: config.REDIS_URL, warn });
   const jobs = createJobQueue(createTaskRegistry(modules.flatMap((m) => m.tasks ?? [])), { maxAttempts: config.JOBS_MAX_ATTEMPTS });
   const events = createDomainEvents();
   events.subscribe(webhookSink(jobs));
   return {
-    permissions: createPermissionRegistry(modules.flatMap((m) => m.permissions ?? [])),
+    permissions,
+    cache,
     migrations: buildTenantMigrationSet(modules),
-    directory: createTenantDirectory(db, config.TENANT_CACHE_TTL_MS),
+    directory: createTenantDirectory(db, cache, permissions),
     jobs,
     mail: createMail(config, jobs),
     storage: createFileStorage(config),
@@ -79,8 +85,15 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const tokens = cacheVerifiedTokens(await createTokenService(db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, rotateAfterDays: config.SIGNING_KEY_ROTATE_DAYS }), config.TENANT_CACHE_TTL_MS);
-  const platform: Platform = { config, db, tokens, ...platformFor(config, db, modules) };
+  const platform: Platform = { config, db, tokens, ...platformFor(config, db, modules, (msg, data) => app.log.warn(data ?? {}, msg)) };
   app.decorate('platform', platform);
+  // Other instances' changes to roles, memberships and tenants drop this instance's cached copies.
+  const invalidations = config.TENANT_CACHE_TTL_MS > 0 ? await listenForInvalidations(platform.cache, { pool, log: app.log }) : undefined;
+  if (config.TENANT_CACHE_TTL_MS > 0) await platform.cache.connect();
+  app.addHook('onClose', async () => {
+    await invalidations?.close();
+    await platform.cache.close();
+  });
 
   app.addSchema(Problem);
   registerProblemHandlers(app);
@@ -119,6 +132,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   const redisChecks: Array<() => boolean | Promise<boolean>> = rateLimitRedis ? [() => rateLimitRedis.ping()] : [];
   const redisReady = async () => (await Promise.all(redisChecks.map((up) => up()))).every(Boolean);
   if (redisChecks.length > 0) readiness.redis = redisReady;
+  if (metrics) registerCacheMetrics(metrics.registry, platform.cache);
   if (config.REALTIME_ENABLED) {
     const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
     metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());

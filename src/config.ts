@@ -31,7 +31,11 @@ export const ConfigSchema = Type.Object({
   TENANT_BASE_DOMAIN: Type.Optional(
     Type.String({ pattern: '^[a-z0-9.-]+$', description: 'Resolve the tenant from <slug>.TENANT_BASE_DOMAIN host names.' }),
   ),
-  TENANT_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2000, description: 'How long a tenant lookup, a membership lookup and a verified access token are reused in-process (0: no cache).' }),
+  TENANT_CACHE_TTL_MS: Type.Integer({
+    minimum: 0,
+    default: 2000,
+    description: "How long a tenant lookup, a member's permission set and a verified access token are reused (in process, and in Redis with REDIS_URL). Changes made through the API or CLI invalidate cached entries on every instance at once, so this is a backstop (0: no cache).",
+  }),
   TENANT_SPARE_POOL_SIZE: Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'Pre-migrated spare tenant schemas kept ready for sign-up (`plinth tenants pool refill`); 0 disables the pool.' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
   JWT_ISSUER: Type.String({ default: 'plinth', minLength: 1 }),
@@ -65,7 +69,7 @@ export const ConfigSchema = Type.Object({
   JOBS_TASKS: Type.String({ default: '', description: 'Comma-separated task names or prefixes (`email.*`) this worker runs; empty runs every task.' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', description: 'SMTP server for outgoing mail. Unset: each message is written as an .eml file under PLINTH_DATA_DIR/mail.' })),
   EMAIL_FROM: Type.String({ format: 'email', default: 'no-reply@plinth.localhost', description: "Sender address; the display name is the tenant's brand name." }),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared rate-limit budgets and cross-instance realtime fan-out; unset: in-process budgets, PostgreSQL fan-out. If Redis goes down, both fall back with a warning.' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared rate-limit budgets, cross-instance realtime fan-out, the shared cache level and cache invalidation; unset: in-process budgets, PostgreSQL (LISTEN/NOTIFY) fan-out and invalidation. If Redis goes down, each degrades (warning logged, /health/ready reports redis) and recovers when it is back.' })),
   REALTIME_ENABLED: Bool(true, 'Serve live notifications over WebSocket (socket.io at /socket.io).'),
   WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Allow webhook URLs on loopback and private networks (development only).'),
   WEBHOOKS_DISABLE_AFTER: Type.Integer({ minimum: 1, default: 5, description: 'Disable a webhook endpoint after this many deliveries in a row exhausted their retries.' }),

@@ -10,6 +10,7 @@ import { migrateTenantsBehind } from './platform/tenancy/fleet.ts';
 import { listTenantSchemasBehind } from './platform/tenancy/provisioning.ts';
 import { modules } from './modules/index.ts';
 import { DEMO, seedDemo } from './demo/seed.ts';
+import { syncPermissionCatalogue } from './platform/permission-catalogue.ts';
 
 const started = performance.now();
 const say = (msg: string) => process.stdout.write(`[plinth] ${msg}\n`);
@@ -30,7 +31,8 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
 
 const applied = await migratePlatform(database.db);
 if (applied.length > 0) say(`platform migrations applied: ${applied.join(', ')}`);
-const { migrations } = platformFor(config, database.db, modules);
+const { migrations, permissions } = platformFor(config, database.db, modules);
+await syncPermissionCatalogue(database.db, permissions);
 if (config.MIGRATE_TENANTS_ON_BOOT) {
   const fleet = await migrateTenantsBehind(database.db, migrations);
   if (fleet.migrated.length > 0) say(`tenant schemas migrated: ${fleet.migrated.length}`);

@@ -17,12 +17,13 @@ const config = loadConfigOrExit();
 
 const log = pino({ level: config.LOG_LEVEL, base: { process: 'worker' } });
 const database = await openDatabase(config, (msg) => log.info(msg));
-const running: { worker?: JobWorker } = {};
+const running: { worker?: JobWorker; platform?: { cache: { close(): Promise<void> } } } = {};
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'fatal');
   if (signal) log.info(`${signal}: draining running jobs, then stopping`);
   await running.worker?.stop();
+  await running.platform?.cache.close();
   await database.close();
   await flushTracing();
   if (signal) log.info('stopped');
@@ -32,5 +33,6 @@ await migratePlatform(database.db);
 await installJobSchema(database.pool);
 const tokens = await createTokenService(database.db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
 const platform = { config, db: database.db, tokens, ...platformFor(config, database.db, modules) };
+running.platform = platform;
 running.worker = await startWorker(platform, database.pool, log, { concurrency: config.JOBS_CONCURRENCY, pollIntervalMs: config.JOBS_POLL_INTERVAL_MS, cron: config.JOBS_CRON, only: parseTaskFilter(config.JOBS_TASKS) });
 log.info({ tasks: platform.jobs.tasks.all().map((t) => t.name), concurrency: config.JOBS_CONCURRENCY }, 'worker ready');

@@ -7,6 +7,7 @@ import { buildApp, platformFor, type App } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createDatabase, type Db } from '../src/platform/db/database.ts';
 import type { Role, Tenant } from '../src/platform/db/public-tables.ts';
+import { ROLES } from '../src/platform/permissions.ts';
 import { provisionTenant } from '../src/platform/tenancy/provisioning.ts';
 import { ensureMember } from '../src/modules/identity/service.ts';
 import { modules as defaultModules } from '../src/modules/index.ts';
@@ -68,20 +69,20 @@ export interface TestTenant {
   accounts: Record<Role, { id: string; email: string }>;
 }
 
-/** A tenant with one account per built-in role, each logged in through the API. */
+/** A tenant with one account per system role (owner, admin, manager, member, viewer), each logged in through the API. */
 export async function createTenant(h: Harness, prefix = 't'): Promise<TestTenant> {
   const slug = uniqueSlug(prefix);
   const { migrations } = platformFor(h.config, h.db, defaultModules);
   const accounts = {} as TestTenant['accounts'];
   const tenant = await provisionTenant(h.db, migrations, { slug, displayName: `Tenant ${slug}` }, async (trx, t) => {
-    for (const role of ['owner', 'admin', 'member', 'viewer'] as const) {
+    for (const role of ROLES) {
       const email = `${role}@${slug}.example`;
       const account = await ensureMember(trx, { tenantId: t.id, email, displayName: `${role} of ${slug}`, password: PASSWORD, role });
       accounts[role] = { id: account.id, email };
     }
   });
   const tokens = {} as TestTenant['tokens'];
-  for (const role of ['owner', 'admin', 'member', 'viewer'] as const) tokens[role] = await login(h, slug, accounts[role].email);
+  for (const role of ROLES) tokens[role] = await login(h, slug, accounts[role].email);
   return { tenant, slug, tokens, accounts };
 }
 

@@ -2,7 +2,6 @@
 // database handle already scoped to that tenant's schema. Services take it as
 // their first argument.
 import type { Kysely } from 'kysely';
-import type { Role } from './db/public-tables.ts';
 import { assertSchemaName } from './tenancy/schema-name.ts';
 import type { RecordScope } from './record-scope.ts';
 
@@ -15,7 +14,8 @@ export interface TenantRef {
 
 export interface Actor {
   accountId: string;
-  role: Role;
+  /** Key of the member's role in this tenant (a system role or a custom one). */
+  role: string;
   permissions: ReadonlySet<string>;
   /** Record scope per permission where the role narrows it below `all` (see record-scope.ts). */
   scopes?: ReadonlyMap<string, RecordScope>;

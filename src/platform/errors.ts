@@ -40,6 +40,10 @@ export const errorCatalogue = {
   tenant_slug_taken: { status: 409, title: 'A tenant with this slug already exists' },
   email_already_verified: { status: 409, title: 'This email address is already verified' },
   already_member: { status: 409, title: 'This account is already a member of the tenant' },
+  role_key_taken: { status: 409, title: 'A role with this key already exists' },
+  role_protected: { status: 409, title: 'This role cannot be changed or deleted' },
+  role_in_use: { status: 409, title: 'Members still have this role' },
+  last_owner: { status: 409, title: 'A tenant keeps at least one owner' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   file_too_large: { status: 413, title: 'The file is larger than allowed' },
   storage_quota_exceeded: { status: 413, title: "The tenant's storage quota would be exceeded" },
@@ -48,6 +52,7 @@ export const errorCatalogue = {
   direct_upload_unavailable: { status: 409, title: 'Direct uploads need the S3 storage driver' },
   // 422
   invalid_reference: { status: 422, title: 'A referenced record does not exist' },
+  hierarchy_cycle: { status: 422, title: 'This reporting line would make a cycle' },
   // 429
   rate_limited: { status: 429, title: 'Too many requests' },
   // 5xx

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import type { Db } from './db/database.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { TenantDirectory } from './tenancy/directory.ts';
+import type { CacheStore } from './cache/cache.ts';
 import type { PermissionDef, PermissionRegistry } from './permissions.ts';
 import type { TenantMigrationSet } from './tenancy/tenant-migrations.ts';
 import type { JobQueue } from './jobs/queue.ts';
@@ -23,6 +24,8 @@ export interface Platform {
   db: Db;
   tokens: TokenService;
   directory: TenantDirectory;
+  /** The two-level cache (in process + Redis) with cross-instance invalidation. */
+  cache: CacheStore;
   permissions: PermissionRegistry;
   migrations: TenantMigrationSet;
   /** Background jobs: enqueue on the business transaction. */

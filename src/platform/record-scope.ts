@@ -7,7 +7,7 @@
 //   db.selectFrom('deals').selectAll().where(ownerInScope(ctx, 'crm.deals.read', 'ownerId'))
 //
 // A record without an owner is visible only with scope `all`.
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { RequestContext } from './context.ts';
 
 export type RecordScope = 'own' | 'team' | 'all';
@@ -18,6 +18,9 @@ export function scopeOf(ctx: Pick<RequestContext, 'actor'>, permission: string):
   return ctx.actor.scopes?.get(permission) ?? 'all';
 }
 
+/** A condition from `ownerInScope`, for repositories to put in their WHERE. */
+export type ScopeCondition = ReturnType<typeof ownerInScope>;
+
 /** A WHERE condition restricting `ownerColumn` to the owners the actor may see under `permission`. */
 export function ownerInScope(ctx: Pick<RequestContext, 'actor' | 'tenant'>, permission: string, ownerColumn: string) {
   return (_eb: ExpressionBuilder<any, any>): Expression<SqlBool> => {
@@ -25,7 +28,35 @@ export function ownerInScope(ctx: Pick<RequestContext, 'actor' | 'tenant'>, perm
     if (scope === 'all') return sql<SqlBool>`true`;
     const owner = sql.ref(ownerColumn);
     if (scope === 'own') return sql<SqlBool>`${owner} = ${ctx.actor.accountId}::uuid`;
-    // Implemented with memberships.reports_to (identity: roles and hierarchy).
-    return sql<SqlBool>`${owner} = ${ctx.actor.accountId}::uuid`;
+    return sql<SqlBool>`${owner} in (${teamOf(ctx.tenant.id, ctx.actor.accountId)})`;
   };
+}
+
+/**
+ * The account ids of `accountId` and everyone reporting to them, directly or
+ * not, in one tenant (a recursive CTE over public.memberships.reports_to; the
+ * index memberships_reports_to_idx serves each step). `union` rather than
+ * `union all` also ends the walk should a cycle ever be stored.
+ */
+export function teamOf(tenantId: string, accountId: string) {
+  return sql`with recursive team(id) as (
+      select ${accountId}::uuid
+      union
+      select m.account_id from public.memberships m join team on m.reports_to = team.id where m.tenant_id = ${tenantId}::uuid
+    ) select id from team`;
+}
+
+/**
+ * Whether the actor may give a record to `ownerId` under `permission` (on
+ * create, or when changing the owner): within their scope, so a member with
+ * scope `own` cannot hand records to others and a manager only within their team.
+ */
+export async function ownerAllowed(db: Kysely<any>, ctx: Pick<RequestContext, 'actor' | 'tenant'>, permission: string, ownerId: string | null): Promise<boolean> {
+  const scope = scopeOf(ctx, permission);
+  if (scope === 'all') return true;
+  if (ownerId === null) return false;
+  if (ownerId === ctx.actor.accountId) return true;
+  if (scope === 'own') return false;
+  const { rows } = await sql<{ found: boolean }>`select ${ownerId}::uuid in (${teamOf(ctx.tenant.id, ctx.actor.accountId)}) as found`.execute(db);
+  return rows[0]?.found === true;
 }

@@ -116,6 +116,6 @@ describe('plinth CLI', () => {
     expect(again.json()).toMatchObject({ created: false, password: null });
 
     const perms = await plinth(['permissions', 'list', '--json']);
-    expect(perms.json()).toContainEqual(expect.objectContaining({ key: 'crm.contacts.read', roles: ['owner', 'admin', 'member', 'viewer'] }));
+    expect(perms.json()).toContainEqual(expect.objectContaining({ key: 'crm.contacts.read', roles: ['owner', 'admin', 'manager', 'member', 'viewer'] }));
   });
 });

@@ -7,6 +7,8 @@ import { as, createTenant, expectProblem, startApp, type Harness, type TestTenan
 import { scopeToTenant } from '../../platform/context.ts';
 import { insertContact, updateContact } from './repository.ts';
 import type { ContactsTables } from './tables.ts';
+import { sql, type SqlBool } from 'kysely';
+import type { ScopeCondition } from '../../platform/record-scope.ts';
 
 let h: Harness;
 let a: TestTenant;
@@ -65,14 +67,15 @@ describe('contacts: emails, phones, company', () => {
   });
 
   it('repository callers that set only email/phone (seeds, sync) keep the lists consistent', async () => {
+    const everything: ScopeCondition = () => sql<SqlBool>`true`;
     const db = scopeToTenant(h.db, a.tenant.schemaName).withTables<ContactsTables>();
     const by = a.accounts.owner.id;
     const now = new Date();
     const c = await insertContact(db, { id: uuidv7(), firstName: 'Sync', lastName: null, email: 'sync@acme.example', phone: '+1 200', jobTitle: null, ownerId: by, createdBy: by, updatedBy: by, createdAt: now, updatedAt: now, deletedAt: null });
     expect(c).toMatchObject({ emails: ['sync@acme.example'], phones: ['+1 200'] });
-    await updateContact(db, c.id, { emails: ['sync@acme.example', 'other@acme.example'] });
-    expect(await updateContact(db, c.id, { email: 'new@acme.example', updatedAt: new Date() })).toMatchObject({ email: 'new@acme.example', emails: ['new@acme.example', 'other@acme.example'] });
-    expect(await updateContact(db, c.id, { email: null, phone: null })).toMatchObject({ email: 'other@acme.example', emails: ['other@acme.example'], phone: null, phones: [] });
+    await updateContact(db, c.id, everything, { emails: ['sync@acme.example', 'other@acme.example'] });
+    expect(await updateContact(db, c.id, everything, { email: 'new@acme.example', updatedAt: new Date() })).toMatchObject({ email: 'new@acme.example', emails: ['new@acme.example', 'other@acme.example'] });
+    expect(await updateContact(db, c.id, everything, { email: null, phone: null })).toMatchObject({ email: 'other@acme.example', emails: ['other@acme.example'], phone: null, phones: [] });
   });
 
   it('a merge keeps every email and phone of both people', async () => {

@@ -2,6 +2,7 @@
 // database (or a transaction on it). Every table reference is qualified with
 // the tenant's schema by the caller's `withSchema`.
 import { sql, type Expression, type Insertable, type Kysely, type Updateable } from 'kysely';
+import type { ScopeCondition } from '../../platform/record-scope.ts';
 import type { Contact, ContactsTable, ContactsTables } from './tables.ts';
 
 export type ContactsDb = Kysely<ContactsTables>;
@@ -56,19 +57,25 @@ export const insertContact = (db: ContactsDb, row: Insertable<ContactsTable>) =>
 const withNewPrimary = (list: 'emails' | 'phones', primary: 'email' | 'phone', value: string | null) =>
   sql<string[]>`array_remove(array[${value}::text] || array_remove(array_remove(${sql.ref(list)}, ${sql.ref(primary)}), ${value}::text), null)`;
 
-export const findContact = (db: ContactsDb, id: string, opts: { deleted?: boolean } = {}) =>
+// Every read and write takes the caller's record scope (ownerInScope): a
+// contact outside it is treated as missing, in the query itself.
+
+export const findContact = (db: ContactsDb, id: string, inScope: ScopeCondition, opts: { deleted?: boolean; forUpdate?: boolean } = {}) =>
   db
     .selectFrom('contacts')
     .selectAll()
     .where('id', '=', id)
-    .where('deletedAt', opts.deleted ? 'is not' : 'is', null)
+    .where(inScope)
+    .$if(opts.deleted !== undefined, (q) => q.where('deletedAt', opts.deleted ? 'is not' : 'is', null))
+    .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 
-export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: Sort, limit: number, after?: After): Promise<Contact[]> {
+export async function listContacts(db: ContactsDb, inScope: ScopeCondition, filter: ContactFilter, sort: Sort, limit: number, after?: After): Promise<Contact[]> {
   const expr = sortExpression(sort.field);
   let query = db
     .selectFrom('contacts')
     .selectAll()
+    .where(inScope)
     .where('deletedAt', filter.deleted ? 'is not' : 'is', null)
     .$if(filter.email !== undefined, (q) => q.where(sql`lower(email)`, '=', filter.email!.toLowerCase()))
     .$if(filter.ownerId !== undefined, (q) => q.where('ownerId', '=', filter.ownerId!))
@@ -92,7 +99,7 @@ export async function listContacts(db: ContactsDb, filter: ContactFilter, sort: 
   return query.orderBy(expr, sort.direction).orderBy('id', sort.direction).limit(limit).execute();
 }
 
-export const updateContact = (db: ContactsDb, id: string, patch: Updateable<ContactsTable>) =>
+export const updateContact = (db: ContactsDb, id: string, inScope: ScopeCondition, patch: Updateable<ContactsTable>) =>
   db
     .updateTable('contacts')
     .set({
@@ -101,15 +108,17 @@ export const updateContact = (db: ContactsDb, id: string, patch: Updateable<Cont
       ...(patch.phone !== undefined && patch.phones === undefined ? { phones: withNewPrimary('phones', 'phone', patch.phone), phone: sql<string>`(${withNewPrimary('phones', 'phone', patch.phone)})[1]` } : {}),
     })
     .where('id', '=', id)
+    .where(inScope)
     .where('deletedAt', 'is', null)
     .returningAll()
     .executeTakeFirst();
 
-export const setDeleted = (db: ContactsDb, id: string, deleted: boolean, by: string, at: Date) =>
+export const setDeleted = (db: ContactsDb, id: string, inScope: ScopeCondition, deleted: boolean, by: string, at: Date) =>
   db
     .updateTable('contacts')
     .set({ deletedAt: deleted ? at : null, updatedBy: by, updatedAt: at })
     .where('id', '=', id)
+    .where(inScope)
     .where('deletedAt', deleted ? 'is' : 'is not', null)
     .returningAll()
     .executeTakeFirst();

@@ -8,6 +8,7 @@ import type { Db } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
 import { assertMember } from '../identity/members.ts';
+import { ownerAllowed, ownerInScope } from '../../platform/record-scope.ts';
 import * as repo from './repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Contact, ContactsTables } from './tables.ts';
@@ -44,7 +45,13 @@ const inTransaction = <T>(ctx: RequestContext, fn: (tx: RequestContext) => Promi
 const audit = (tx: RequestContext, action: string, id: string, before: Contact | null, after: Contact | null) =>
   recordAudit(tx.db, auditSourceOf(tx), { action: `crm.contact.${action}`, targetType: 'contact', targetId: id, before, after });
 
-const lockedContact = (tx: RequestContext, id: string) => contactsDb(tx).selectFrom('contacts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+const READ = 'crm.contacts.read';
+const WRITE = 'crm.contacts.write';
+const DELETE = 'crm.contacts.delete';
+const scope = (ctx: RequestContext, permission: string) => ownerInScope(ctx, permission, 'ownerId');
+
+/** The contact (live or deleted) locked for the change, if it is within the caller's scope for `permission`. */
+const lockedContact = (tx: RequestContext, id: string, permission: string) => repo.findContact(contactsDb(tx), id, scope(tx, permission), { forUpdate: true });
 
 const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
 
@@ -95,7 +102,13 @@ function emailTaken(error: unknown, email: string | null | undefined): never {
 
 export function createContactsService(deps: { db: Db; events: DomainEvents }) {
   // An owner must be a member of the same tenant; the check reads `public`.
-  const assertOwner = (ctx: RequestContext, ownerId: string | null | undefined) => assertMember(deps.db, ctx, ownerId, '/ownerId');
+  // Within the caller's scope too: a member with scope `own` keeps what they create, a manager gives only to their team.
+  const assertOwner = async (ctx: RequestContext, ownerId: string | null | undefined) => {
+    await assertMember(deps.db, ctx, ownerId, '/ownerId');
+    if (ownerId !== undefined && !(await ownerAllowed(deps.db, ctx, WRITE, ownerId))) {
+      throw new AppError('permission_denied', ownerId === null ? 'Your role covers only owned contacts: a contact needs an owner within your scope' : 'The owner must be within your scope (yourself, or your team)');
+    }
+  };
   // The company must be a live company of this tenant (ctx.db only sees this tenant's schema).
   const assertCompany = async (tx: RequestContext, companyId: string | null | undefined) => {
     if (!companyId) return;
@@ -141,7 +154,7 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
     },
 
     async get(ctx: RequestContext, id: string): Promise<Contact> {
-      const contact = await repo.findContact(contactsDb(ctx), id);
+      const contact = await repo.findContact(contactsDb(ctx), id, scope(ctx, READ), { deleted: false });
       if (!contact) throw new AppError('not_found', 'No such contact');
       return contact;
     },
@@ -158,7 +171,7 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
         createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
         deleted: query.deleted,
       };
-      const rows = await repo.listContacts(contactsDb(ctx), filter, sort, query.limit + 1, after);
+      const rows = await repo.listContacts(contactsDb(ctx), scope(ctx, READ), filter, sort, query.limit + 1, after);
       const data = rows.slice(0, query.limit);
       const last = data.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor(sort, { value: repo.sortValueOf(last, sort.field), id: last.id }) : null;
@@ -177,14 +190,14 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
       let email: string | null | undefined;
       try {
         return await inTransaction(ctx, async (tx) => {
-          const before = await lockedContact(tx, id);
+          const before = await lockedContact(tx, id, WRITE);
           if (!before || before.deletedAt) throw new AppError('not_found', 'No such contact');
           await assertCompany(tx, patch.companyId);
           const emails = patchedList({ primary: before.email, list: before.emails }, clean(patch.email), patch.emails);
           const phones = patchedList({ primary: before.phone, list: before.phones }, clean(patch.phone), patch.phones);
           email = emails?.[0] ?? null;
           const lists = { ...(emails ? { emails, email: emails[0] ?? null } : {}), ...(phones ? { phones, phone: phones[0] ?? null } : {}) };
-          const updated = await repo.updateContact(contactsDb(tx), id, { ...changes, ...lists, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
+          const updated = await repo.updateContact(contactsDb(tx), id, scope(tx, WRITE), { ...changes, ...lists, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
           if (!updated) throw new AppError('not_found', 'No such contact');
           await audit(tx, 'updated', id, before, updated);
           await deps.events.publish(tx.db, ctx, 'crm.contact.updated', { id, changes: changedFields(before, updated) });
@@ -197,8 +210,8 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
 
     async remove(ctx: RequestContext, id: string): Promise<void> {
       await inTransaction(ctx, async (tx) => {
-        const before = await lockedContact(tx, id);
-        const deleted = await repo.setDeleted(contactsDb(tx), id, true, ctx.actor.accountId, new Date());
+        const before = await lockedContact(tx, id, DELETE);
+        const deleted = await repo.setDeleted(contactsDb(tx), id, scope(tx, DELETE), true, ctx.actor.accountId, new Date());
         if (!deleted || !before) throw new AppError('not_found', 'No such contact');
         await audit(tx, 'deleted', id, before, deleted);
         await deps.events.publish(tx.db, ctx, 'crm.contact.deleted', { id });
@@ -209,8 +222,8 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
     async restore(ctx: RequestContext, id: string): Promise<Contact> {
       try {
         return await inTransaction(ctx, async (tx) => {
-          const before = await lockedContact(tx, id);
-          const restored = await repo.setDeleted(contactsDb(tx), id, false, ctx.actor.accountId, new Date());
+          const before = await lockedContact(tx, id, DELETE);
+          const restored = await repo.setDeleted(contactsDb(tx), id, scope(tx, DELETE), false, ctx.actor.accountId, new Date());
           if (!restored || !before) throw new AppError('not_found', 'No deleted contact with this id');
           await audit(tx, 'restored', id, before, restored);
           await deps.events.publish(tx.db, ctx, 'crm.contact.restored', { id });

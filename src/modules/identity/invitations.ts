@@ -5,8 +5,9 @@
 import { sql, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Platform } from '../../platform/module.ts';
-import type { Role } from '../../platform/db/public-tables.ts';
-import { ROLES } from '../../platform/permissions.ts';
+import { effectiveGrants, scopeCovers } from '../../platform/permissions.ts';
+import { findRole } from './access-repository.ts';
+import { accessActorOf } from './access-service.ts';
 import { scopeToTenant, type RequestContext } from '../../platform/context.ts';
 import { auditSourceOf, recordAudit } from '../../platform/audit/writer.ts';
 import { hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
@@ -19,24 +20,23 @@ import { flowDb, hashToken, markEmailVerified, newToken, type InvitationRow } fr
 import { emailLink, type ClientSource } from './email-flows.ts';
 
 /**
- * The one check of the role an invitation grants: a role of this tenant, not
- * above the inviter's own, and none of its permissions beyond the inviter's
- * (so an API key can only invite into what it holds). Custom roles plug in here.
+ * The one check of the role an invitation grants: a role of this tenant (system
+ * or custom), the owner role only from a signed-in owner, and none of its grants
+ * beyond the inviter's own at their scope (so an API key can only invite into
+ * what it holds) — the same rule as giving a member a role.
  */
-export function invitableRole(platform: Pick<Platform, 'permissions'>, ctx: RequestContext, role: string): Role {
-  if (!(ROLES as readonly string[]).includes(role)) {
-    throw new AppError('validation_failed', `"${role}" is not a role of this tenant`, { errors: [{ in: 'body', pointer: '/role', detail: `one of ${ROLES.join(', ')}` }] });
-  }
-  const wanted = role as Role;
-  const lacking = [...platform.permissions.permissionsOf(wanted)].filter((p) => !ctx.actor.permissions.has(p));
-  if (ROLES.indexOf(wanted) < ROLES.indexOf(ctx.actor.role) || lacking.length > 0) {
-    throw new AppError('permission_denied', `You cannot invite into the role "${role}": it is above your own`);
-  }
-  return wanted;
+export async function invitableRole(platform: Pick<Platform, 'permissions' | 'db'>, ctx: RequestContext, role: string): Promise<string> {
+  const row = await findRole(platform.db, ctx.tenant.schemaName, { key: role });
+  if (!row) throw new AppError('validation_failed', `"${role}" is not a role of this tenant`, { errors: [{ in: 'body', pointer: '/role', detail: 'not a role of this tenant (GET /v1/roles)' }] });
+  const actor = accessActorOf(ctx);
+  if (row.system && row.key === 'owner' && !actor.isOwner) throw new AppError('permission_denied', 'Only owners (signed in, not with an API key) invite owners');
+  const lacking = [...effectiveGrants(platform.permissions, row)].filter(([key, scope]) => !scopeCovers(actor.holds?.get(key), scope));
+  if (lacking.length > 0) throw new AppError('permission_denied', `You cannot invite into the role "${role}": it holds permissions you do not`);
+  return row.key;
 }
 
 /** Whether a stored invitation's role still exists (roles may change between inviting and accepting). */
-const roleStillExists = (role: string): role is Role => (ROLES as readonly string[]).includes(role);
+const roleStillExists = async (db: Platform['db'], schemaName: string, role: string) => (await findRole(db, schemaName, { key: role })) !== undefined;
 
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
 const statusOf = (r: InvitationRow): InvitationStatus => (r.acceptedAt ? 'accepted' : r.revokedAt ? 'revoked' : r.expiresAt <= new Date() ? 'expired' : 'pending');
@@ -72,7 +72,7 @@ export function createInvitations(platform: Platform) {
 
   return {
     async create(ctx: RequestContext, input: { email: string; role: string }) {
-      const role = invitableRole(platform, ctx, input.role);
+      const role = await invitableRole(platform, ctx, input.role);
       const email = input.email.trim();
       const existing = await repo.findAccountByEmail(db, email);
       if (existing && (await repo.accountIsMember(db, ctx.tenant.id, existing.id))) throw new AppError('already_member', `${email} is already a member of this tenant`);
@@ -160,7 +160,7 @@ export function createInvitations(platform: Platform) {
       const tenantRow = await directory.byId(inv.tenantId);
       if (!tenantRow) throw new AppError('invalid_email_token');
       if (tenantRow.status === 'suspended') throw new AppError('tenant_suspended');
-      if (!roleStillExists(inv.role)) throw new AppError('invalid_email_token', `The role "${inv.role}" of this invitation no longer exists; ask for a new invitation`);
+      if (!(await roleStillExists(db, tenantRow.schemaName, inv.role))) throw new AppError('invalid_email_token', `The role "${inv.role}" of this invitation no longer exists; ask for a new invitation`);
       const tenant = tenantRef(tenantRow);
       const existing = await repo.findAccountByEmail(db, inv.email);
       let newAccount: { displayName: string; passwordHash: string } | undefined;
@@ -196,7 +196,7 @@ export function createInvitations(platform: Platform) {
         await flowDb(trx).updateTable('invitations').set({ acceptedBy: account.id }).where('id', '=', inv.id).execute();
         await markEmailVerified(trx, account.id);
         // Already a member (joined another way meanwhile): the role they have stays.
-        const joined = await trx.insertInto('memberships').values({ tenantId: inv.tenantId, accountId: account.id, role: inv.role as Role }).onConflict((oc) => oc.columns(['tenantId', 'accountId']).doNothing()).returning('accountId').executeTakeFirst();
+        const joined = await trx.insertInto('memberships').values({ tenantId: inv.tenantId, accountId: account.id, role: inv.role }).onConflict((oc) => oc.columns(['tenantId', 'accountId']).doNothing()).returning('accountId').executeTakeFirst();
         const membershipCreated = joined !== undefined;
         await recordAudit(scopeToTenant(trx, tenant.schemaName), { ...source, actorId: account.id }, {
           action: 'identity.invitation.accepted',

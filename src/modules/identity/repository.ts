@@ -2,7 +2,7 @@
 // tenants. Plain Kysely functions over the platform database or a transaction.
 import { sql, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
+import type { PublicDatabase } from '../../platform/db/public-tables.ts';
 
 type Db = Kysely<PublicDatabase>;
 
@@ -21,7 +21,7 @@ export const insertAccount = (db: Db, input: { email: string; displayName: strin
     .returningAll()
     .executeTakeFirstOrThrow();
 
-export const insertMembership = (db: Db, input: { tenantId: string; accountId: string; role: Role }) =>
+export const insertMembership = (db: Db, input: { tenantId: string; accountId: string; role: string }) =>
   db.insertInto('memberships').values(input).onConflict((oc) => oc.columns(['tenantId', 'accountId']).doUpdateSet({ role: input.role })).execute();
 
 export const accountIsMember = async (db: Db, tenantId: string, accountId: string) =>
@@ -30,9 +30,9 @@ export const accountIsMember = async (db: Db, tenantId: string, accountId: strin
 export const updatePasswordHash = (db: Db, accountId: string, passwordHash: string) =>
   db.updateTable('accounts').set({ passwordHash, updatedAt: new Date() }).where('id', '=', accountId).execute();
 
-export const mfaRequiredRoles = async (db: Db, tenantId: string): Promise<Role[]> =>
-  ((await sql<{ roles: Role[] }>`select mfa_required_roles as roles from tenant_auth_policies where tenant_id = ${tenantId}`.execute(db)).rows[0]?.roles ?? []);
+export const mfaRequiredRoles = async (db: Db, tenantId: string): Promise<string[]> =>
+  ((await sql<{ roles: string[] }>`select mfa_required_roles as roles from tenant_auth_policies where tenant_id = ${tenantId}`.execute(db)).rows[0]?.roles ?? []);
 
-export const setMfaRequiredRoles = (db: Db, tenantId: string, roles: readonly Role[]) =>
+export const setMfaRequiredRoles = (db: Db, tenantId: string, roles: readonly string[]) =>
   sql`insert into tenant_auth_policies (tenant_id, mfa_required_roles, updated_at) values (${tenantId}, ${[...roles]}, now())
     on conflict (tenant_id) do update set mfa_required_roles = excluded.mfa_required_roles, updated_at = now()`.execute(db);

@@ -11,6 +11,9 @@ import { createIdentityService } from './service.ts';
 import { apiKeyRoutes } from './api-keys-routes.ts';
 import { emailFlowRoutes } from './email-flows-routes.ts';
 import { invitationRoutes } from './invitations-routes.ts';
+import { scopeOf } from '../../platform/record-scope.ts';
+import { rolesRoutes } from './roles-routes.ts';
+import { membersRoutes } from './members-routes.ts';
 
 const LoginBody = Type.Object(
   {
@@ -56,7 +59,7 @@ const DisableMfaBody = Type.Union([
 const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works once' }) });
 
 const Policy = Type.Object(
-  { mfaRequiredRoles: Type.Array(Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]), { maxItems: 4 }) },
+  { mfaRequiredRoles: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description: 'A role key: owner, admin, manager, member, viewer or a custom role' }), { maxItems: 50 }) },
   { additionalProperties: false },
 );
 
@@ -104,6 +107,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
   const sessionTags = ['auth'];
   await app.register(apiKeyRoutes, { platform });
   for (const routes of [emailFlowRoutes, invitationRoutes]) await app.register(routes, { platform });
+  await app.register(rolesRoutes, { platform });
+  await app.register(membersRoutes, { platform });
   /** For routes whose tenant comes from a stored session or challenge: usable, the one the request names, still a member. */
   const tenantCheck = (header: string | string[] | undefined) => async (tenantId: string, accountId: string) => {
     const tenant = await directory.byId(tenantId);
@@ -315,14 +320,20 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> =
       config: { permission: 'identity.me.read' },
       schema: {
         tags: sessionTags,
-        summary: 'What you may do in this tenant: your role and each permission with its description',
-        response: { 200: Type.Object({ role: Type.String(), permissions: Type.Array(Type.Object({ key: Type.String(), description: Type.String() })) }), ...problemResponses(401, 403) },
+        summary: 'What you may do in this tenant: your role and each permission with its description and record scope',
+        response: {
+          200: Type.Object({
+            role: Type.String(),
+            permissions: Type.Array(Type.Object({ key: Type.String(), description: Type.String(), scope: Type.Union([Type.Literal('own'), Type.Literal('team'), Type.Literal('all')], { description: 'Records covered (own, team, all)' }) })),
+          }),
+          ...problemResponses(401, 403),
+        },
       },
     },
     async (request) => {
       const ctx = ctxOf(request);
       const defs = platform.permissions.all().filter((d) => ctx.actor.permissions.has(d.key));
-      return { role: ctx.actor.role, permissions: defs.map((d) => ({ key: d.key, description: d.description })).sort((x, y) => x.key.localeCompare(y.key)) };
+      return { role: ctx.actor.role, permissions: defs.map((d) => ({ key: d.key, description: d.description, scope: scopeOf(ctx, d.key) })).sort((x, y) => x.key.localeCompare(y.key)) };
     },
   );
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { PublicDatabase, Role } from '../../platform/db/public-tables.ts';
+import type { PublicDatabase } from '../../platform/db/public-tables.ts';
 import type { PublicContext, RequestContext } from '../../platform/context.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
@@ -11,6 +11,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/p
 import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { AppError } from '../../platform/errors.ts';
 import * as repo from './repository.ts';
+import { listRoles } from './access-repository.ts';
 
 export interface IdentityDeps {
   db: Kysely<PublicDatabase>;
@@ -124,8 +125,16 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       return { mfaRequiredRoles: await repo.mfaRequiredRoles(db, ctx.tenant.id) };
     },
 
-    async setPolicy(ctx: RequestContext, input: { mfaRequiredRoles: Role[] }) {
+    async setPolicy(ctx: RequestContext, input: { mfaRequiredRoles: string[] }) {
       const mfaRequiredRoles = [...new Set(input.mfaRequiredRoles)].sort();
+      // Keys of the tenant's roles (system or custom) only.
+      const known = new Set((await listRoles(db, ctx.tenant.schemaName)).map((r) => r.key));
+      const unknown = input.mfaRequiredRoles.map((key, i) => ({ key, i })).filter((r) => !known.has(r.key));
+      if (unknown.length > 0) {
+        throw new AppError('validation_failed', `This tenant has no role ${unknown.map((u) => `"${u.key}"`).join(', ')}`, {
+          errors: unknown.map((u) => ({ in: 'body' as const, pointer: `/mfaRequiredRoles/${u.i}`, detail: 'no such role in this tenant' })),
+        });
+      }
       await db.transaction().execute(async (trx) => {
         const before = await repo.mfaRequiredRoles(trx, ctx.tenant.id);
         await repo.setMfaRequiredRoles(trx, ctx.tenant.id, mfaRequiredRoles);
@@ -306,7 +315,7 @@ const badCode = () => new AppError('validation_failed', 'The code is wrong or wa
  */
 export async function ensureMember(
   db: Kysely<PublicDatabase>,
-  input: { tenantId: string; email: string; displayName: string; password: string; role: Role },
+  input: { tenantId: string; email: string; displayName: string; password: string; role: string },
 ) {
   const existing = await repo.findAccountByEmail(db, input.email);
   const account = existing ?? (await repo.insertAccount(db, { email: input.email, displayName: input.displayName, passwordHash: await hashPassword(input.password) }));

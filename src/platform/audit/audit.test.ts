@@ -5,7 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { as, createTenant, expectProblem, PASSWORD, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
 import { scopeToTenant } from '../context.ts';
+import { ROLES } from '../permissions.ts';
 import { purgeAudit } from './retention.ts';
+
+/** createTenant logs in one account per system role: the first rows of every new tenant's chain. */
+const LOGINS = ROLES.length;
+/** The seq of the first row after those logins. */
+const FIRST = LOGINS + 1;
 
 let h: Harness;
 let a: TestTenant;
@@ -104,7 +110,7 @@ describe('GET /v1/audit', () => {
     const byMember = await list(t, `?actorId=${t.accounts.member.id}&action=crm.contact.created`);
     expect(byMember.data.map((e) => e.changes!.firstName!.after)).toEqual(['C', 'B', 'A']);
     expect((await list(t, '?action=crm.*')).data).toHaveLength(4);
-    expect((await list(t, '?action=auth.login.succeeded')).data).toHaveLength(4); // createTenant's logins
+    expect((await list(t, '?action=auth.login.succeeded')).data).toHaveLength(LOGINS); // createTenant's logins
     const future = new Date(Date.now() + 60_000).toISOString();
     expect((await list(t, `?from=${encodeURIComponent(future)}`)).data).toHaveLength(0);
     expect((await list(t, `?to=${encodeURIComponent(future)}&action=crm.*`)).data).toHaveLength(4);
@@ -144,15 +150,15 @@ describe('tamper evidence', () => {
     const t = await createTenant(h, 'ac');
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => as(h, t)({ method: 'POST', url: '/v1/contacts', payload: { firstName: `P${i}` } })));
     expect(results.every((r) => r.statusCode === 201)).toBe(true);
-    expect(await verify(t)).toEqual({ ok: true, checked: 16 }); // 4 logins + 12 creations
+    expect(await verify(t)).toEqual({ ok: true, checked: LOGINS + 12 }); // logins + 12 creations
   });
 
   it('verify reports the first broken link: an edited row, a deleted row, a removed tail', async () => {
     const edited = await createTenant(h, 'ae');
     for (const n of ['x', 'y']) await as(h, edited)({ method: 'POST', url: '/v1/contacts', payload: { firstName: n } });
     expect((await verify(edited)).ok).toBe(true);
-    await tamper(edited, (table) => sql`update ${table} set changes = jsonb_set(changes, '{firstName,after}', '"z"') where seq = 5`);
-    expect(await verify(edited)).toMatchObject({ ok: false, firstBrokenSeq: 5, reason: expect.stringMatching(/hash/) });
+    await tamper(edited, (table) => sql`update ${table} set changes = jsonb_set(changes, '{firstName,after}', '"z"') where seq = ${FIRST}`);
+    expect(await verify(edited)).toMatchObject({ ok: false, firstBrokenSeq: FIRST, reason: expect.stringMatching(/hash/) });
 
     const gap = await createTenant(h, 'ag');
     for (const n of ['x', 'y']) await as(h, gap)({ method: 'POST', url: '/v1/contacts', payload: { firstName: n } });
@@ -161,14 +167,14 @@ describe('tamper evidence', () => {
 
     const tail = await createTenant(h, 'at');
     await as(h, tail)({ method: 'POST', url: '/v1/contacts', payload: { firstName: 'x' } });
-    await tamper(tail, (table) => sql`delete from ${table} where seq = 5`);
-    expect(await verify(tail)).toMatchObject({ ok: false, firstBrokenSeq: 5 });
+    await tamper(tail, (table) => sql`delete from ${table} where seq = ${FIRST}`);
+    expect(await verify(tail)).toMatchObject({ ok: false, firstBrokenSeq: FIRST });
 
     // Rewriting a row and its own hash is caught at the next row.
     const rehashed = await createTenant(h, 'ar');
     for (const n of ['x', 'y']) await as(h, rehashed)({ method: 'POST', url: '/v1/contacts', payload: { firstName: n } });
-    await tamper(rehashed, (table) => sql`update ${table} set action = 'crm.contact.nothing', hash = sha256(hash) where seq = 5`);
-    expect(await verify(rehashed)).toMatchObject({ ok: false, firstBrokenSeq: 5 });
+    await tamper(rehashed, (table) => sql`update ${table} set action = 'crm.contact.nothing', hash = sha256(hash) where seq = ${FIRST}`);
+    expect(await verify(rehashed)).toMatchObject({ ok: false, firstBrokenSeq: FIRST });
   });
 
   it('verify: 401 without a token', async () => {
@@ -192,7 +198,7 @@ describe('GET /v1/audit/export.csv', () => {
     expect(lines[1]).toContain(`'=HYPERLINK(""http://evil"")`);
     expect(lines[1]).toContain('Csv, \\""quoted\\""');
     const all = await as(h, t)({ method: 'GET', url: '/v1/audit/export.csv' });
-    expect(all.body.trim().split('\n')).toHaveLength(1 + 5); // 4 logins + 1 creation
+    expect(all.body.trim().split('\n')).toHaveLength(1 + LOGINS + 1); // logins + 1 creation
   });
 
   it('400 for bad filters, 401, 403 for a member', async () => {
@@ -208,17 +214,17 @@ describe('retention', () => {
   it('purges rows past the retention period, re-anchors the chain (verify still ok) and audits the purge', async () => {
     const t = await createTenant(h, 'ap');
     for (const n of ['x', 'y']) await as(h, t)({ method: 'POST', url: '/v1/contacts', payload: { firstName: n } });
-    // Age the four login rows and the first creation: 40 days old (rows 1-5).
-    await tamper(t, (table) => sql`update ${table} set occurred_at = occurred_at - interval '40 days' where seq <= 5`);
+    // Age the login rows and the first creation: 40 days old.
+    await tamper(t, (table) => sql`update ${table} set occurred_at = occurred_at - interval '40 days' where seq <= ${FIRST}`);
     const db = scopeToTenant(h.db, t.tenant.schemaName);
-    expect(await purgeAudit(db, 30)).toBe(5);
+    expect(await purgeAudit(db, 30)).toBe(FIRST);
     const left = (await list(t, '?limit=200')).data.map((e) => e.seq);
-    expect(left).toEqual([7, 6]);
-    expect((await list(t, '?action=audit.purged')).data[0]!.changes).toMatchObject({ throughSeq: { after: 5 }, rows: { after: 5 } });
+    expect(left).toEqual([FIRST + 2, FIRST + 1]);
+    expect((await list(t, '?action=audit.purged')).data[0]!.changes).toMatchObject({ throughSeq: { after: FIRST }, rows: { after: FIRST } });
     expect(await verify(t)).toEqual({ ok: true, checked: 2 });
     expect(await purgeAudit(db, 30)).toBe(0);
     // Outside the purge, deleting is still refused.
-    await expect(sql`delete from ${sql.id(t.tenant.schemaName, 'audit_log')} where seq = 6`.execute(h.db)).rejects.toThrow(/insert-only/);
+    await expect(sql`delete from ${sql.id(t.tenant.schemaName, 'audit_log')} where seq = ${FIRST + 1}`.execute(h.db)).rejects.toThrow(/insert-only/);
     expect(h.app.platform.jobs.tasks.get('audit.purge')).toMatchObject({ scope: 'tenant', daily: true });
   });
 });

@@ -12,6 +12,7 @@ import * as tenantAuthPolicy from './migrations/20261123070300_tenant_auth_polic
 import * as apiKeys from './migrations/20261123070400_api_keys.ts';
 import * as auditPurge from './migrations/20261123070500_audit_purge.ts';
 import * as pgTrgm from './migrations/20261123080000_pg_trgm.ts';
+import * as rolesAndHierarchy from './migrations/20261201000000_roles_and_hierarchy.ts';
 import * as emailFlows from './migrations/20261201120000_email_flows.ts';
 import * as secretKeys from './migrations/20261201100000_secret_keys.ts';
 
@@ -26,6 +27,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261123070400_api_keys': apiKeys,
   '20261123070500_audit_purge': auditPurge,
   '20261123080000_pg_trgm': pgTrgm,
+  '20261201000000_roles_and_hierarchy': rolesAndHierarchy,
   '20261201120000_email_flows': emailFlows,
   '20261201100000_secret_keys': secretKeys,
 };

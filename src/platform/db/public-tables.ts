@@ -3,7 +3,8 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export type TenantStatus = 'active' | 'suspended';
-export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+/** The system roles every tenant has; memberships may also name a tenant's custom role (its key). */
+export type Role = 'owner' | 'admin' | 'manager' | 'member' | 'viewer';
 
 export interface TenantsTable {
   id: string;
@@ -32,8 +33,22 @@ export interface AccountsTable {
 export interface MembershipsTable {
   tenantId: string;
   accountId: string;
-  role: Role;
+  /** Key of a role in the tenant's `roles` table (a system role or a custom one). */
+  role: string;
+  /** The member this one reports to (same tenant): the hierarchy behind record scope `team`. */
+  reportsTo: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: ColumnType<Date, Date | undefined, never>;
+}
+
+/** A copy of the in-code permission registry, written at boot (platform/permission-catalogue.ts). */
+export interface PermissionsTable {
+  key: string;
+  module: string;
+  resource: string;
+  action: string;
+  description: string;
+  recordScope: boolean;
+  updatedAt: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface SigningKeysTable {
@@ -49,6 +64,7 @@ export interface PublicDatabase {
   tenants: TenantsTable;
   accounts: AccountsTable;
   memberships: MembershipsTable;
+  permissions: PermissionsTable;
   signingKeys: SigningKeysTable;
 }
 

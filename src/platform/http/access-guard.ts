@@ -137,11 +137,11 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     const slug = requestedSlug(request, deps.tenantBaseDomain);
     const tenant = usableTenant(slug ? await deps.directory.bySlug(slug) : await deps.directory.byId(claims.tenantId));
     if (tenant.id !== claims.tenantId) throw new AppError('tenant_mismatch', `The access token was issued for another tenant than "${tenant.slug}"`);
-    const role = await deps.directory.roleOf(tenant.id, claims.accountId);
-    if (!role) throw new AppError('permission_denied', 'Your account is not an active member of this tenant');
-    const rolePermissions = deps.permissions.permissionsOf(role);
-    // A key holds the scopes it was given that its creator still holds (demoting the creator narrows the key).
-    const permissions = key ? new Set(key.apiKey.permissions.filter((p) => rolePermissions.has(p) && !SIGN_IN_PERMISSIONS.has(p))) : rolePermissions;
+    const access = await deps.directory.access(tenant, claims.accountId);
+    if (!access) throw new AppError('permission_denied', 'Your account is not an active member of this tenant');
+    const role = access.role;
+    // A key holds the permissions it was given that its creator still holds (demoting the creator narrows the key), with the creator's scopes.
+    const permissions = key ? new Set(key.apiKey.permissions.filter((p) => access.permissions.has(p) && !SIGN_IN_PERMISSIONS.has(p))) : access.permissions;
     const needed = config.permission!;
     if (claims.restricted === 'mfa_enrollment' && !SIGN_IN_PERMISSIONS.has(needed)) {
       throw new AppError('mfa_enrollment_required', 'This tenant requires MFA for your role: enroll (POST /v1/auth/mfa/totp, then /confirm) and refresh your token');
@@ -160,7 +160,7 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     request.plinth.ctx = {
       requestId: request.id,
       tenant: tenantRef(tenant),
-      actor: { accountId: claims.accountId, role, permissions, ...(claims.sessionId ? { sessionId: claims.sessionId } : {}), ...(key ? { apiKeyId: key.apiKey.id } : {}) },
+      actor: { accountId: claims.accountId, role, permissions, scopes: access.scopes, ...(claims.sessionId ? { sessionId: claims.sessionId } : {}), ...(key ? { apiKeyId: key.apiKey.id } : {}) },
       db: scopeToTenant(deps.db, tenant.schemaName),
       client: { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
     };

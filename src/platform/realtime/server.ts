@@ -59,8 +59,8 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
       const claims = await platform.tokens.verify(token);
       const tenant = await platform.directory.byId(claims.tenantId);
       if (!tenant || tenant.status !== 'active') throw new Error('Unknown or suspended tenant');
-      const role = await platform.directory.roleOf(tenant.id, claims.accountId);
-      if (!role || !platform.permissions.permissionsOf(role).has(REALTIME_PERMISSION)) throw new Error('Not allowed');
+      const access = await platform.directory.access(tenant, claims.accountId);
+      if (!access?.permissions.has(REALTIME_PERMISSION)) throw new Error('Not allowed');
       // The only rooms a socket is ever in; clients have no way to join others.
       await socket.join([roomOf({ tenantId: tenant.id }), roomOf({ tenantId: tenant.id, accountId: claims.accountId })]);
       socket.data = { tenantId: tenant.id, accountId: claims.accountId };
