@@ -4,6 +4,7 @@ import { tenantsCommand } from './commands/tenants.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { usersCommand } from './commands/users.ts';
 import { permissionsCommand } from './commands/permissions.ts';
+import { makeCommand } from './commands/make.ts';
 import { version } from '../version.ts';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(migrateCommand());
   program.addCommand(usersCommand());
   program.addCommand(permissionsCommand());
+  program.addCommand(makeCommand());
   // Every command and sub-command: usage errors exit 2, --help exits 0.
   const configure = (cmd: Command) => {
     cmd.exitOverride();
