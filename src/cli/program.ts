@@ -5,6 +5,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { usersCommand } from './commands/users.ts';
 import { permissionsCommand } from './commands/permissions.ts';
 import { makeCommand } from './commands/make.ts';
+import { checkCommand } from './commands/check.ts';
 import { version } from '../version.ts';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(usersCommand());
   program.addCommand(permissionsCommand());
   program.addCommand(makeCommand());
+  program.addCommand(checkCommand());
   // Every command and sub-command: usage errors exit 2, --help exits 0.
   const configure = (cmd: Command) => {
     cmd.exitOverride();
