@@ -118,7 +118,16 @@ export function tenantsCommand(): Command {
     .argument('<slug>')
     .option('--out <file>', 'file to write (default: PLINTH_DATA_DIR/backups/<slug>-<timestamp>.jsonl.gz)')
     .action(async (slug: string, opts: { out?: string }, cmd: Command) => {
-      const r = await withRuntime(({ database, config }) => backupTenant(database.db, slug, opts.out ?? defaultFile(config.PLINTH_DATA_DIR, 'backups', slug, 'jsonl.gz')));
+      let bar: ReturnType<typeof progressBar> | undefined;
+      const r = await withRuntime(({ database, config }) =>
+        backupTenant(database.db, slug, opts.out ?? defaultFile(config.PLINTH_DATA_DIR, 'backups', slug, 'jsonl.gz'), {
+          onTable: (table, rows, done, total) => {
+            bar ??= progressBar(cmd, total, `backing up ${total} tables`);
+            bar.advance(`${table}: ${rows} rows`);
+            if (done === total) bar.stop(`backed up ${total} tables`);
+          },
+        }),
+      );
       output(cmd, r, () => `backed up ${r.rows} row(s) from ${r.tables} table(s) of "${slug}" (schema version ${r.version ?? 'none'}) to ${r.file}`);
     });
 

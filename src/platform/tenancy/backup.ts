@@ -77,7 +77,7 @@ const columnsOf = async (db: Kysely<any>, schema: string, table: string) =>
       where attrelid = ${`"${schema}"."${table}"`}::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`.execute(db)
   ).rows.map((r) => r.name);
 
-export async function backupTenant(db: Db, slug: string, file: string, opts: { onTable?: (table: string, rows: number) => void } = {}): Promise<{ file: string; tables: number; rows: number; version: string | null }> {
+export async function backupTenant(db: Db, slug: string, file: string, opts: { onTable?: (table: string, rows: number, done: number, total: number) => void } = {}): Promise<{ file: string; tables: number; rows: number; version: string | null }> {
   const raw = db.withoutPlugins() as Kysely<any>;
   return raw
     .transaction()
@@ -115,7 +115,7 @@ export async function backupTenant(db: Db, slug: string, file: string, opts: { o
           }
           await sql`close backup_rows`.execute(trx);
           total += rows;
-          opts.onTable?.(t, rows);
+          opts.onTable?.(t, rows, counts.findIndex((c) => c.name === t) + 1, tables.length);
         }
       } finally {
         await out.close();
