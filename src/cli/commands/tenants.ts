@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { provisionTenant } from '../../platform/tenancy/provisioning.ts';
-import { deleteTenant, getTenant, listTenants, renameTenant, setTenantStatus, type TenantSummary } from '../../platform/tenancy/lifecycle.ts';
+import { DROP_BATCH, deleteTenant, getTenant, listTenants, renameTenant, setTenantStatus, type TenantSummary } from '../../platform/tenancy/lifecycle.ts';
 import { exportTenant } from '../../platform/tenancy/export.ts';
 import { backupTenant, restoreTenant } from '../../platform/tenancy/backup.ts';
 import { refillSpares, sparePoolStatus } from '../../platform/tenancy/spares.ts';
@@ -162,9 +162,10 @@ export function tenantsCommand(): Command {
         const exported = opts.export ? await exportTenant(database.db, slug, opts.out ?? defaultExportFile(config.PLINTH_DATA_DIR, slug)) : null;
         let bar: ReturnType<typeof progressBar> | undefined;
         const deleted = await deleteTenant(database.db, slug, {
+          // One step per batch of DROP_BATCH tables (one transaction each).
           onProgress: (done, total) => {
-            bar ??= progressBar(cmd, total, `dropping ${total} tables`);
-            bar.advance();
+            bar ??= progressBar(cmd, Math.ceil(total / DROP_BATCH), `dropping ${total} tables, ${DROP_BATCH} per transaction`);
+            bar.advance(`${done}/${total} tables`);
             if (done === total) bar.stop(`dropped ${total} tables`);
           },
         });
