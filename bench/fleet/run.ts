@@ -1,12 +1,20 @@
-// `npx node bench/fleet/run.ts [--quick] [--tenants N]`: the fleet benchmarks on their own,
-// in a fresh database (DATABASE_URL's server, else an embedded PostgreSQL).
-// bench/run.ts can run them too by registering `fleet` from ./fleet.ts.
+// `npx node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling]`:
+// the fleet benchmarks (provisioning, no-op and real fleet migrations) and
+// the tenant-count scaling read with backend memory, on one filled fleet.
+// Database: a fresh one on DATABASE_URL's server (dropped after), or
+// --reuse-database URL / --embedded DIR to keep a filled fleet between runs.
+// bench/run.ts can call runFleet() (or register fleet()/scaling() directly).
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { openBenchDatabase, type BenchDatabase } from '../lib/database.ts';
 import { formatTable } from '../lib/table.ts';
-import { fleet } from './fleet.ts';
+import { defaultLoadTool } from '../lib/load.ts';
+import type { BenchContext, BenchResult } from '../benchmarks/types.ts';
+import { scaling } from '../benchmarks/scaling.ts';
+import { fillTo, fleet } from './fleet.ts';
 import { createDatabase } from '../../src/platform/db/database.ts';
 import { migratePlatform } from '../../src/platform/db/platform-migrations.ts';
+import { startEmbeddedPostgres } from '../../src/platform/db/embedded-postgres.ts';
 
 async function reuseDatabase(url: string): Promise<BenchDatabase> {
   const { db, pool } = createDatabase({ url, poolMax: 4, statementTimeoutMs: 0, applicationName: 'plinth-bench-harness' });
@@ -14,18 +22,88 @@ async function reuseDatabase(url: string): Promise<BenchDatabase> {
   return { url, name: new URL(url).pathname.slice(1), where: 'reused database', db, pool, close: () => db.destroy() };
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, tenants: { type: 'string' }, 'reuse-database': { type: 'string' }, help: { type: 'boolean', default: false } } });
-if (values.help) {
-  process.stdout.write('node bench/fleet/run.ts [--quick] [--tenants N] [--reuse-database URL]   (10,000 tenants; --quick: 300; --reuse-database: top up and measure a database an earlier run filled, kept afterwards)\n');
-  process.exit(0);
+export interface FleetRunOptions {
+  quick?: boolean;
+  /** Fleet size (default 10,000; quick 300). */
+  tenants?: number;
+  only?: Array<'fleet' | 'scaling'>;
+  /** An existing database to top up and keep (else a fresh one, dropped after). */
+  databaseUrl?: string;
+  log?: (msg: string) => void;
 }
-const started = Date.now();
-const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
-const reuse = values['reuse-database'];
-const database = reuse ? await reuseDatabase(reuse) : await openBenchDatabase(process.env.DATABASE_URL);
-try {
-  const result = await fleet({ database, quick: values.quick, log, tenants: values.tenants ? Number(values.tenants) : undefined });
-  process.stdout.write(`\n${formatTable(result.rows)}\n\n${result.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(result.data, null, 2)}\n`);
-} finally {
-  await database.close();
+
+/** Runs the fleet and scaling benchmarks on one fleet; returns their results by name. */
+export async function runFleet(opts: FleetRunOptions = {}): Promise<Record<string, BenchResult>> {
+  const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
+  const quick = Boolean(opts.quick);
+  const tenants = opts.tenants ?? (quick ? 300 : 10_000);
+  const database = opts.databaseUrl ? await reuseDatabase(opts.databaseUrl) : await openBenchDatabase(process.env.DATABASE_URL);
+  const only = opts.only ?? ['fleet', 'scaling'];
+  const tool = defaultLoadTool();
+  const ctx: BenchContext = {
+    database,
+    quick,
+    poolMax: 10,
+    tenants,
+    plinthNodeArgs: [],
+    run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
+    log,
+    login: () => Promise.reject(new Error('not used by the fleet benchmarks')),
+  };
+  const results: Record<string, BenchResult> = {};
+  try {
+    if (only.includes('fleet')) results.fleet = await fleet({ database, quick, log, tenants });
+    if (only.includes('scaling')) results.scaling = await scaling(ctx);
+  } finally {
+    await database.close();
+  }
+  return results;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      tenants: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      'reuse-database': { type: 'string' },
+      embedded: { type: 'string' },
+      'fill-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only]\n' +
+        '  10,000 tenants (--quick: 300). --reuse-database: top up and measure a database an earlier run filled (kept afterwards).\n' +
+        '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
+        '  --fill-only: only top the fleet up to --tenants.\n',
+    );
+    process.exit(0);
+  }
+  const started = Date.now();
+  const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+  const embedded = values.embedded ? await startEmbeddedPostgres({ dataDir: values.embedded, port: 0, log }) : undefined;
+  const databaseUrl = embedded?.url ?? values['reuse-database'];
+  const tenants = values.tenants ? Number(values.tenants) : undefined;
+  try {
+    if (values['fill-only']) {
+      const database = databaseUrl ? await reuseDatabase(databaseUrl) : undefined;
+      if (!database) throw new Error('--fill-only needs --reuse-database or --embedded (a fresh database would be dropped at the end)');
+      try {
+        await fillTo({ database, quick: values.quick, log }, tenants ?? 10_000);
+      } finally {
+        await database.close();
+      }
+      log('filled');
+    } else {
+      const results = await runFleet({ quick: values.quick, tenants, only: values.only as FleetRunOptions['only'], databaseUrl, log });
+      for (const r of Object.values(results)) {
+        process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(r.data, null, 2)}\n`);
+      }
+    }
+  } finally {
+    // With 10,000 schemas the shutdown checkpoint can outlast pg_ctl's 60 s: say so rather than lose the results.
+    await embedded?.stop().catch((error: Error) => log(`${error.message}; stop it with pg_ctl stop -D ${values.embedded}/pg`));
+  }
 }

@@ -6,6 +6,8 @@ import { usersCommand } from './commands/users.ts';
 import { permissionsCommand } from './commands/permissions.ts';
 import { auditCommand } from './commands/audit.ts';
 import { rolesCommand } from './commands/roles.ts';
+import { makeCommand } from './commands/make.ts';
+import { checkCommand } from './commands/check.ts';
 import { version } from '../version.ts';
 
 export function buildProgram(): Command {
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(permissionsCommand());
   program.addCommand(auditCommand());
   program.addCommand(rolesCommand());
+  program.addCommand(makeCommand());
+  program.addCommand(checkCommand());
   // Every command and sub-command: usage errors exit 2, --help exits 0.
   const configure = (cmd: Command) => {
     cmd.exitOverride();

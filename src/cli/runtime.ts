@@ -38,21 +38,16 @@ export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>, opts: { po
   // Fleet runs hold one connection per tenant in flight.
   const config = { ...loaded, DB_POOL_MAX: Math.max(loaded.DB_POOL_MAX, opts.poolMax ?? 0) };
   // Loaded here, not at the top: `--help` and usage errors stay fast without the whole app graph.
-  const [{ openDatabase }, { migratePlatform, platformMigrations }, { buildTenantMigrationSet }, { modules }, { sql }] = await Promise.all([
+  const [{ openDatabase }, { migratePlatform }, { buildTenantMigrationSet }, { modules }] = await Promise.all([
     import('../platform/db/open.ts'),
     import('../platform/db/platform-migrations.ts'),
     import('../platform/tenancy/tenant-migrations.ts'),
     import('../modules/index.ts'),
-    import('kysely'),
   ]);
   const database = await openDatabase(config, () => {});
   try {
-    // Kysely's Migrator lists every table of the database to find its own
-    // (tens of seconds with thousands of tenant schemas), so it only runs
-    // when a platform migration is actually pending.
-    const { rows } = await sql<{ name: string }>`select name from plinth_platform_migrations`.execute(database.db).catch(() => ({ rows: [] }));
-    const applied = new Set(rows.map((r) => r.name));
-    const platformApplied = Object.keys(platformMigrations).some((name) => !applied.has(name)) ? await migratePlatform(database.db) : [];
+    // Cheap when nothing is pending (one query), even with thousands of tenant schemas.
+    const platformApplied = await migratePlatform(database.db);
     return await fn({ config, database, migrations: buildTenantMigrationSet(modules), platformApplied });
   } finally {
     await database.close();

@@ -1,11 +1,13 @@
 // `plinth tenants ...`: create, list, show, suspend, resume, rename, delete,
 // export and the spare-schema pool.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { provisionTenant } from '../../platform/tenancy/provisioning.ts';
-import { deleteTenant, getTenant, listTenants, renameTenant, setTenantStatus, type TenantSummary } from '../../platform/tenancy/lifecycle.ts';
+import { DROP_BATCH, deleteTenant, getTenant, listTenants, renameTenant, setTenantStatus, type TenantSummary } from '../../platform/tenancy/lifecycle.ts';
 import { exportTenant } from '../../platform/tenancy/export.ts';
+import { backupTenant, restoreTenant } from '../../platform/tenancy/backup.ts';
 import { refillSpares, sparePoolStatus } from '../../platform/tenancy/spares.ts';
 import { CliError, EXIT, formatBytes, output, parsePositiveInt, progressBar, table, withRuntime } from '../runtime.ts';
 
@@ -111,6 +113,43 @@ export function tenantsCommand(): Command {
     });
 
   tenants
+    .command('backup')
+    .description('Write a restorable backup of a tenant (schema version, every table, members) to a file: JSON lines, gzip when the name ends in .gz')
+    .argument('<slug>')
+    .option('--out <file>', 'file to write (default: PLINTH_DATA_DIR/backups/<slug>-<timestamp>.jsonl.gz)')
+    .action(async (slug: string, opts: { out?: string }, cmd: Command) => {
+      let bar: ReturnType<typeof progressBar> | undefined;
+      const r = await withRuntime(({ database, config }) =>
+        backupTenant(database.db, slug, opts.out ?? defaultFile(config.PLINTH_DATA_DIR, 'backups', slug, 'jsonl.gz'), {
+          onTable: (table, rows, done, total) => {
+            bar ??= progressBar(cmd, total, `backing up ${total} tables`);
+            bar.advance(`${table}: ${rows} rows`);
+            if (done === total) bar.stop(`backed up ${total} tables`);
+          },
+        }),
+      );
+      output(cmd, r, () => `backed up ${r.rows} row(s) from ${r.tables} table(s) of "${slug}" (schema version ${r.version ?? 'none'}) to ${r.file}`);
+    });
+
+  tenants
+    .command('restore')
+    .description('Restore a backup as a new tenant (new id and schema; members re-attached; migrated to the current version), in one transaction')
+    .argument('<file>', 'a file written by `tenants backup`')
+    .requiredOption('--as <slug>', 'slug of the new tenant')
+    .option('--name <displayName>', "display name (default: the backed-up tenant's)")
+    .action(async (file: string, opts: { as: string; name?: string }, cmd: Command) => {
+      if (!existsSync(file)) throw new CliError(`no file ${file}`, EXIT.usage);
+      const r = await withRuntime(({ database, migrations }) => restoreTenant(database.db, migrations, file, { slug: opts.as, displayName: opts.name }));
+      output(cmd, r, () =>
+        [
+          `restored "${r.restoredFrom.slug}" (version ${r.restoredFrom.version ?? 'none'}) as "${r.tenant.slug}", schema ${r.tenant.schemaName}: ${r.rows} row(s) in ${r.tables} table(s)`,
+          `members: ${r.members.attached} attached${r.members.created ? `, ${r.members.created} account(s) re-created without a password (they sign in after a password reset)` : ''}`,
+          ...(r.migratedAfterRestore.length ? [`then migrated: ${r.migratedAfterRestore.join(', ')}`] : []),
+        ].join('\n'),
+      );
+    });
+
+  tenants
     .command('delete')
     .description('Delete a tenant and all its data (exports it first unless --no-export)')
     .argument('<slug>')
@@ -123,9 +162,10 @@ export function tenantsCommand(): Command {
         const exported = opts.export ? await exportTenant(database.db, slug, opts.out ?? defaultExportFile(config.PLINTH_DATA_DIR, slug)) : null;
         let bar: ReturnType<typeof progressBar> | undefined;
         const deleted = await deleteTenant(database.db, slug, {
+          // One step per batch of DROP_BATCH tables (one transaction each).
           onProgress: (done, total) => {
-            bar ??= progressBar(cmd, total, `dropping ${total} tables`);
-            bar.advance();
+            bar ??= progressBar(cmd, Math.ceil(total / DROP_BATCH), `dropping ${total} tables, ${DROP_BATCH} per transaction`);
+            bar.advance(`${done}/${total} tables`);
             if (done === total) bar.stop(`dropped ${total} tables`);
           },
         });
@@ -164,4 +204,5 @@ export function tenantsCommand(): Command {
   return tenants;
 }
 
-const defaultExportFile = (dataDir: string, slug: string) => join(dataDir, 'exports', `${slug}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.json`);
+const defaultFile = (dataDir: string, folder: string, slug: string, ext: string) => join(dataDir, folder, `${slug}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.${ext}`);
+const defaultExportFile = (dataDir: string, slug: string) => defaultFile(dataDir, 'exports', slug, 'json');

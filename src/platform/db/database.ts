@@ -9,6 +9,8 @@ export interface DatabaseOptions {
   poolMax: number;
   statementTimeoutMs: number;
   applicationName?: string;
+  /** Pooled connections older than this are closed when released (0: never). Default 300. */
+  maxLifetimeSeconds?: number;
 }
 
 // bigint (int8) and numeric come back as strings by default; counts and sizes
@@ -22,8 +24,8 @@ export function createDatabase(opts: DatabaseOptions): { db: Db; pool: pg.Pool }
     statement_timeout: opts.statementTimeoutMs || undefined,
     application_name: opts.applicationName ?? 'plinth',
     // Recycle connections: per-backend catalog caches grow with the number of
-    // tenant schemas a connection has touched (see research/multitenancy.md).
-    maxLifetimeSeconds: 3600,
+    // tenant schemas a connection has touched (see docs/scaling.md, measured in bench/fleet).
+    maxLifetimeSeconds: opts.maxLifetimeSeconds ?? 300,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its server (DB restart) must not crash the process.

@@ -1,6 +1,6 @@
 // Platform migrations: the `public` schema, run with Kysely's own Migrator
 // (one set, one lock, at boot).
-import { Migrator, type Migration } from 'kysely';
+import { Migrator, sql, type Migration } from 'kysely';
 import type { Db } from './database.ts';
 import * as core from './migrations/20261123000000_platform_core.ts';
 import * as identitySessions from './migrations/20261123030000_identity_sessions.ts';
@@ -33,6 +33,12 @@ export const platformMigrations: Record<string, Migration> = {
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {
+  // Kysely's Migrator lists every table of the database to find its own
+  // bookkeeping table: 30+ s with thousands of tenant schemas. One query
+  // tells whether anything is pending; the Migrator only runs when it is.
+  const { rows } = await sql<{ name: string }>`select name from plinth_platform_migrations`.execute(db).catch(() => ({ rows: [] as Array<{ name: string }> }));
+  const applied = new Set(rows.map((r) => r.name));
+  if (Object.keys(platformMigrations).every((name) => applied.has(name))) return [];
   const migrator = new Migrator({
     db: db.withoutPlugins(),
     provider: { getMigrations: async () => platformMigrations },
