@@ -25,7 +25,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('not_written', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('error_count', 'integer', (c) => c.notNull().defaultTo(0))
     // Line of the last row whose batch has committed: the job resumes after it.
-    .addColumn('checkpoint_line', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('checkpoint_line', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('failure', 'text')
     .addColumn('created_by', 'uuid', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
@@ -38,15 +38,15 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('import_rows')
     .addColumn('import_id', 'uuid', (c) => c.notNull().references('imports.id').onDelete('cascade'))
-    .addColumn('line', 'integer', (c) => c.notNull())
+    .addColumn('line', 'bigint', (c) => c.notNull())
     .addColumn('data', 'jsonb', (c) => c.notNull())
     .addPrimaryKeyConstraint('import_rows_pk', ['import_id', 'line'])
     .execute();
   await db.schema
     .createTable('import_errors')
     .addColumn('import_id', 'uuid', (c) => c.notNull().references('imports.id').onDelete('cascade'))
-    .addColumn('line', 'integer', (c) => c.notNull())
-    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('line', 'bigint', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('field', 'text')
     .addColumn('detail', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('import_errors_pk', ['import_id', 'line', 'seq'])
