@@ -150,7 +150,7 @@ describe('two-way sync', () => {
     expect(companies.map((c: any) => [c.name, c.domain])).toEqual([['Acme Corp', 'acme.example'], ['Globex', 'globex.example'], ['Initech', 'initech.example']]);
     expect(companies[0].employees).toBe(120);
     const jane = await tdb(a).selectFrom('contacts').selectAll().where('email', '=', 'jane@acme.example').executeTakeFirstOrThrow();
-    expect(jane).toMatchObject({ firstName: 'Jane', lastName: 'Doe', jobTitle: 'CTO' });
+    expect(jane).toMatchObject({ firstName: 'Jane', lastName: 'Doe', jobTitle: 'CTO', emails: ['jane@acme.example'], phones: [] });
     const deal = await tdb(a).selectFrom('deals').selectAll().select(sql`close_date::text`.as('close')).executeTakeFirstOrThrow();
     expect(deal).toMatchObject({ name: 'Acme renewal', amount: '12000.50', currency: 'EUR', close: '2026-12-20', companyId: companies[0].id });
     const stage = await tdb(a).selectFrom('pipeline_stages').selectAll().where('id', '=', deal.stageId).executeTakeFirstOrThrow();
@@ -242,7 +242,7 @@ describe('two-way sync', () => {
     const run = await syncNow(a);
     expect(run.counts, JSON.stringify(run)).toMatchObject({ conflicts: 1, failed: 0 });
     const after = await tdb(a).selectFrom('contacts').selectAll().where('id', '=', jane.id).executeTakeFirstOrThrow();
-    expect(after).toMatchObject({ phone: '+33 1 23 45 67 89', lastName: 'Doe-Smith', jobTitle: 'VP Engineering' });
+    expect(after).toMatchObject({ phone: '+33 1 23 45 67 89', phones: ['+33 1 23 45 67 89'], lastName: 'Doe-Smith', jobTitle: 'VP Engineering' });
     expect(fake.get('contacts', hsJane)!.properties).toMatchObject({ lastname: 'Doe-Smith', jobtitle: 'Chief Technology Officer' });
     expect((await tdb(a).selectFrom('companies').select('industry').where('id', '=', acme.id).executeTakeFirstOrThrow()).industry).toBe('COMPUTER_SOFTWARE');
 
