@@ -67,7 +67,7 @@ async function dealExtras(db: HsDb, ids: string[]): Promise<Map<string, string[]
 
 function valuesOf(type: ObjectType, row: Record<string, any>, contactIds?: string[]): Values {
   if (type === 'company') return { name: normalise.text(row.name), domain: normalise.domain(row.domain), industry: normalise.text(row.industry), employees: row.employees ?? null, address: normalise.text(row.address) };
-  if (type === 'contact') return { firstName: normalise.text(row.firstName), lastName: normalise.text(row.lastName), email: normalise.email(row.email), phone: normalise.text(row.phone), jobTitle: normalise.text(row.jobTitle) };
+  if (type === 'contact') return { firstName: normalise.text(row.firstName), lastName: normalise.text(row.lastName), email: normalise.email(row.email), phone: normalise.text(row.phone), jobTitle: normalise.text(row.jobTitle), companyId: row.companyId ?? null };
   return {
     name: normalise.text(row.name),
     amount: normalise.amount(row.amount),
@@ -114,7 +114,7 @@ function columnsOf(type: ObjectType, v: Values): Record<string, unknown> {
   const has = (k: string) => k in v;
   const pick = (pairs: Array<[string, unknown]>) => Object.fromEntries(pairs.filter(([k]) => has(k)));
   if (type === 'company') return { ...pick([['domain', v.domain], ['industry', v.industry], ['employees', v.employees], ['address', v.address]]), ...(has('name') ? { name: v.name ?? '' } : {}) };
-  if (type === 'contact') return { ...pick([['lastName', v.lastName], ['email', v.email], ['phone', v.phone], ['jobTitle', v.jobTitle]]), ...(has('firstName') ? { firstName: v.firstName ?? '' } : {}) };
+  if (type === 'contact') return { ...pick([['lastName', v.lastName], ['email', v.email], ['phone', v.phone], ['jobTitle', v.jobTitle], ['companyId', v.companyId]]), ...(has('firstName') ? { firstName: v.firstName ?? '' } : {}) };
   return { ...pick([['amount', v.amount], ['currency', v.currency], ['closeDate', v.closeDate], ['companyId', v.companyId]]), ...(has('name') ? { name: v.name ?? '' } : {}) };
 }
 
