@@ -10,7 +10,8 @@ import { deleteTenant, DROP_BATCH } from '../../src/platform/tenancy/lifecycle.t
 import { modules } from '../../src/modules/index.ts';
 import { fleetDb } from '../../src/platform/tenancy/fleet-tables.ts';
 import { createDatabase, type Db } from '../../src/platform/db/database.ts';
-import { testConfig, uniqueSlug } from '../helpers.ts';
+import { startApp, testConfig, uniqueSlug } from '../helpers.ts';
+import { createPlatformAdmin } from '../../src/modules/platform-admin/admins.ts';
 
 let db: Db;
 const noop: Migration = { up: async () => {}, down: async () => {} };
@@ -76,5 +77,34 @@ describe('spare schema pool', () => {
     expect(batches.length).toBe(Math.ceil(r.droppedTables / DROP_BATCH));
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_namespace where nspname = ${t.schemaName}`.execute(db);
     expect(rows[0]!.n).toBe(0);
+  });
+
+  it('a sign-up through the API enqueues one refill job in its transaction; the job tops the pool up', async () => {
+    // Its own marker migration, so the spares it makes are this test's (see the top of the file).
+    const h = await startApp({ modules: [...modules, { name: 'spares-job-test', tenantMigrations: { '29980103000000_spares_job_marker': noop }, routes: async () => {} }], config: { TENANT_SPARE_POOL_SIZE: '2' } });
+    try {
+      const email = `${uniqueSlug('root')}@platform.example`;
+      await createPlatformAdmin(h.db, { email, password: 'platform admin password' });
+      const token = (await h.app.inject({ method: 'POST', url: '/v1/platform/login', payload: { email, password: 'platform admin password' } })).json().accessToken as string;
+      const signUp = (slug: string) => h.app.inject({ method: 'POST', url: '/v1/platform/tenants', headers: { authorization: `Bearer ${token}` }, payload: { slug, displayName: 'Pooled', ownerEmail: `owner@${slug}.example` } });
+      const refillJobs = async () => (await sql<{ c: number }>`select count(*)::int as c from graphile_worker._private_jobs where key = 'tenancy.sparesRefill'`.execute(db)).rows[0]!.c;
+
+      const slug = uniqueSlug('pool');
+      expect((await signUp(slug)).statusCode).toBe(201);
+      expect((await signUp(uniqueSlug('pool'))).statusCode).toBe(201);
+      // The job key folds a burst of sign-ups into one waiting refill; a refused sign-up adds none.
+      expect(await refillJobs()).toBe(1);
+      expect((await signUp(slug)).statusCode).toBe(409);
+      expect(await refillJobs()).toBe(1);
+
+      const logged: Array<Record<string, unknown>> = [];
+      const log = { info: (o: Record<string, unknown>) => logged.push(o), warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => log };
+      await h.app.platform.jobs.tasks.get('tenancy.sparesRefill')!.run({}, { jobId: 'test', attempt: 1, maxAttempts: 1, platform: h.app.platform, log: log as never });
+      expect(logged).toEqual([expect.objectContaining({ ready: 2 })]);
+      expect(await sparePoolStatus(db, h.app.platform.migrations)).toMatchObject({ ready: 2 });
+    } finally {
+      await sql`delete from graphile_worker._private_jobs where key = 'tenancy.sparesRefill'`.execute(db);
+      await h.close();
+    }
   });
 });

@@ -54,7 +54,7 @@ export const insertContact = (db: ContactsDb, row: Insertable<ContactsTable>) =>
     .executeTakeFirstOrThrow();
 
 /** A new primary put first in its list (the old primary dropped); null promotes the next one. */
-const withNewPrimary = (list: 'emails' | 'phones', primary: 'email' | 'phone', value: string | null) =>
+export const withNewPrimary = (list: 'emails' | 'phones', primary: 'email' | 'phone', value: string | null) =>
   sql<string[]>`array_remove(array[${value}::text] || array_remove(array_remove(${sql.ref(list)}, ${sql.ref(primary)}), ${value}::text), null)`;
 
 // Every read and write takes the caller's record scope (ownerInScope): a

@@ -1,7 +1,8 @@
 // A local HTTP server following HubSpot's documented CRM API shapes, for the
 // tests: v3 objects (list with `after` cursors, search with filterGroups and
 // `paging.next.after`, batch read/update/upsert with `idProperty`), v4
-// associations (batch read/create/archive), deal pipelines, the properties
+// associations (batch read/create/archive, HubSpot-defined type ids checked per
+// direction), deal pipelines, the properties
 // endpoint, account info, Bearer auth (401) and scripted 429s with Retry-After.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
@@ -28,6 +29,17 @@ export const PIPELINES = [
     ],
   },
 ];
+
+/** HubSpot-defined v4 association type ids by direction (HubSpot's association type list); others are refused. */
+const ASSOCIATION_TYPES: Record<string, number[]> = {
+  'contacts:companies': [1, 279],
+  'companies:contacts': [2, 280],
+  'deals:contacts': [3],
+  'contacts:deals': [4],
+  'deals:companies': [5, 341],
+  'companies:deals': [6, 342],
+};
+const PRIMARY = [1, 2, 5, 6];
 
 export interface Logged {
   method: string;
@@ -75,7 +87,9 @@ export async function startFakeHubSpot(opts: { token: string; portalId?: number 
     assoc.get(k)!.set(toId, typeId);
     const back = `${to}:${toId}:${from}`;
     if (!assoc.has(back)) assoc.set(back, new Map());
-    assoc.get(back)!.set(fromId, typeId);
+    // The other direction has its own type id (contact → company 1 is company → contact 2).
+    const at = (ASSOCIATION_TYPES[`${from}:${to}`] ?? []).indexOf(typeId);
+    assoc.get(back)!.set(fromId, ASSOCIATION_TYPES[`${to}:${from}`]?.[at] ?? typeId);
   };
   const unlink = (from: HsType, fromId: string, to: HsType, toId: string) => {
     assoc.get(`${from}:${fromId}:${to}`)?.delete(toId);
@@ -152,11 +166,13 @@ export async function startFakeHubSpot(opts: { token: string; portalId?: number 
       const [from, to, op] = [m[1] as HsType, m[2] as HsType, m[3]];
       if (op === 'read') {
         const results = body.inputs
-          .map((i: { id: string }) => ({ from: { id: i.id }, to: [...(assoc.get(`${from}:${i.id}:${to}`) ?? new Map()).entries()].map(([id, typeId]) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })) }))
+          .map((i: { id: string }) => ({ from: { id: i.id }, to: [...(assoc.get(`${from}:${i.id}:${to}`) ?? new Map()).entries()].map(([id, typeId]) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: PRIMARY.includes(typeId) ? 'Primary' : null }] })) }))
           .filter((r: { to: unknown[] }) => r.to.length > 0);
         return [200, { status: 'COMPLETE', results }];
       }
       if (op === 'create') {
+        const bad = body.inputs.flatMap((i: any) => i.types).find((t: any) => t?.associationCategory !== 'HUBSPOT_DEFINED' || !(ASSOCIATION_TYPES[`${from}:${to}`] ?? []).includes(t.associationTypeId));
+        if (bad) return [400, { status: 'error', message: `Invalid association type ${JSON.stringify(bad)} for ${from} to ${to}`, category: 'VALIDATION_ERROR' }];
         for (const i of body.inputs) link(from, String(i.from.id), to, String(i.to.id), i.types[0].associationTypeId);
         return [201, { status: 'COMPLETE', results: body.inputs.map((i: any) => ({ fromObjectId: Number(i.from.id), toObjectId: Number(i.to.id), labels: [] })) }];
       }

@@ -133,6 +133,10 @@ describe('two-way sync', () => {
     fake.associate('deals', hsDeal, 'companies', hsAcme, 5);
     fake.associate('deals', hsDeal, 'contacts', hsJane, 3);
     fake.associate('deals', hsDeal, 'contacts', hsJohn, 3);
+    // Jane works at Acme (primary); John has two companies: the primary one (Globex) is the one Plinth keeps.
+    fake.associate('contacts', hsJane, 'companies', hsAcme, 1);
+    fake.associate('contacts', hsJohn, 'companies', fake.find('companies', 'domain', 'initech.example')!.id, 279);
+    fake.associate('contacts', hsJohn, 'companies', fake.find('companies', 'domain', 'www.Globex.example')!.id, 1);
     fake.throttleNext(2, '1');
     const from = fake.log.length;
 
@@ -150,7 +154,9 @@ describe('two-way sync', () => {
     expect(companies.map((c: any) => [c.name, c.domain])).toEqual([['Acme Corp', 'acme.example'], ['Globex', 'globex.example'], ['Initech', 'initech.example']]);
     expect(companies[0].employees).toBe(120);
     const jane = await tdb(a).selectFrom('contacts').selectAll().where('email', '=', 'jane@acme.example').executeTakeFirstOrThrow();
-    expect(jane).toMatchObject({ firstName: 'Jane', lastName: 'Doe', jobTitle: 'CTO' });
+    expect(jane).toMatchObject({ firstName: 'Jane', lastName: 'Doe', jobTitle: 'CTO', emails: ['jane@acme.example'], phones: [], companyId: companies[0].id });
+    const john = await tdb(a).selectFrom('contacts').selectAll().where('email', '=', 'john@globex.example').executeTakeFirstOrThrow();
+    expect(john.companyId).toBe(companies[1].id);
     const deal = await tdb(a).selectFrom('deals').selectAll().select(sql`close_date::text`.as('close')).executeTakeFirstOrThrow();
     expect(deal).toMatchObject({ name: 'Acme renewal', amount: '12000.50', currency: 'EUR', close: '2026-12-20', companyId: companies[0].id });
     const stage = await tdb(a).selectFrom('pipeline_stages').selectAll().where('id', '=', deal.stageId).executeTakeFirstOrThrow();
@@ -172,7 +178,7 @@ describe('two-way sync', () => {
 
   it('pushes Plinth records with batch upsert by domain, email and plinth_id, and v4 associations', async () => {
     const company = (await as(h, a)({ method: 'POST', url: '/v1/companies', payload: { name: 'Umbrella', domain: 'umbrella.example', employees: 40, industry: 'Chemicals' } })).json();
-    const contact = (await as(h, a)({ method: 'POST', url: '/v1/contacts', payload: { firstName: 'Alice', lastName: 'Wong', email: 'alice@umbrella.example' } })).json();
+    const contact = (await as(h, a)({ method: 'POST', url: '/v1/contacts', payload: { firstName: 'Alice', lastName: 'Wong', email: 'alice@umbrella.example', companyId: company.id } })).json();
     const stages = (await as(h, a)({ method: 'GET', url: '/v1/pipelines' })).json();
     const pipeline = (stages.data ?? stages).find((p: any) => p.isDefault);
     const won = pipeline.stages.find((s: any) => s.name === 'Closed won');
@@ -201,6 +207,9 @@ describe('two-way sync', () => {
     expect(fake.associations('deals', hsNewDeal.id, 'contacts')).toEqual([[hsContact.id, 3]]);
     const create = fake.log.slice(from).find((c) => c.path === '/crm/v4/associations/deals/companies/batch/create')!;
     expect(create.body.inputs[0].types).toEqual([{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 5 }]);
+    // The new contact's company goes out as its primary contact → company association.
+    expect(fake.associations('contacts', hsContact.id, 'companies')).toEqual([[hsCompany.id, 1]]);
+    expect(fake.associations('companies', hsCompany.id, 'contacts')).toEqual([[hsContact.id, 2]]);
 
     // A later edit in Plinth goes out as a batch update of the mapped id.
     await as(h, a)({ method: 'PATCH', url: `/v1/companies/${company.id}`, payload: { employees: 55 } });
@@ -230,6 +239,38 @@ describe('two-way sync', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect((await syncNow(a)).counts).toMatchObject({ pushed: 1, failed: 0 });
     expect(fake.associations('deals', hsDeal, 'companies')).toEqual([[fake.find('companies', 'domain', 'umbrella.example')!.id, 5]]);
+
+    // HubSpot moves Jane from Acme to Globex: Plinth's contact follows.
+    const hsGlobex = fake.find('companies', 'domain', 'www.Globex.example')!.id;
+    const hsUmbrella = fake.find('companies', 'domain', 'umbrella.example')!.id;
+    const [[hsAcme]] = fake.associations('contacts', hsJane, 'companies') as [[string, number]];
+    await fetch(`${fake.baseUrl}/crm/v4/associations/contacts/companies/batch/archive`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ from: { id: hsJane }, to: [{ id: hsAcme }] }] }) });
+    fake.associate('contacts', hsJane, 'companies', hsGlobex, 1);
+    fake.edit('contacts', hsJane, {});
+    expect((await syncNow(a)).counts).toMatchObject({ failed: 0, conflicts: 0 });
+    const globex = await tdb(a).selectFrom('companies').select('id').where('domain', '=', 'globex.example').executeTakeFirstOrThrow();
+    const jane = () => tdb(a).selectFrom('contacts').select(['id', 'companyId']).where('email', '=', 'jane@acme.example').executeTakeFirstOrThrow();
+    expect((await jane()).companyId).toBe(globex.id);
+
+    // Plinth moves her to Umbrella: the old association is archived, the new one created as primary.
+    const from = fake.log.length;
+    const moved = await as(h, a)({ method: 'PATCH', url: `/v1/contacts/${(await jane()).id}`, payload: { companyId: umbrella.id } });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect((await syncNow(a)).counts).toMatchObject({ pushed: 1, failed: 0, conflicts: 0 });
+    const calls = fake.log.slice(from);
+    expect(calls.find((c) => c.path === '/crm/v4/associations/contacts/companies/batch/archive')!.body.inputs).toEqual([{ from: { id: hsJane }, to: [{ id: hsGlobex }] }]);
+    const made = calls.find((c) => c.path === '/crm/v4/associations/contacts/companies/batch/create')!;
+    expect(made.status).toBe(201);
+    expect(made.body.inputs).toEqual([{ from: { id: hsJane }, to: { id: hsUmbrella }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 }] }]);
+    expect(fake.associations('contacts', hsJane, 'companies')).toEqual([[hsUmbrella, 1]]);
+    // The next run sees both sides agree: nothing moves back.
+    expect((await syncNow(a)).counts).toMatchObject({ updated: 0, pushed: 0, conflicts: 0, failed: 0 });
+    expect((await jane()).companyId).toBe(umbrella.id);
+
+    // No company in Plinth: the association goes in HubSpot too.
+    expect((await as(h, a)({ method: 'PATCH', url: `/v1/contacts/${(await jane()).id}`, payload: { companyId: null } })).statusCode).toBe(200);
+    expect((await syncNow(a)).counts).toMatchObject({ pushed: 1, failed: 0 });
+    expect(fake.associations('contacts', hsJane, 'companies')).toEqual([]);
   });
 
   it('takes a HubSpot edit, undoes a Plinth edit of a field HubSpot owns, and records a conflict when both edit a field', async () => {
@@ -242,7 +283,7 @@ describe('two-way sync', () => {
     const run = await syncNow(a);
     expect(run.counts, JSON.stringify(run)).toMatchObject({ conflicts: 1, failed: 0 });
     const after = await tdb(a).selectFrom('contacts').selectAll().where('id', '=', jane.id).executeTakeFirstOrThrow();
-    expect(after).toMatchObject({ phone: '+33 1 23 45 67 89', lastName: 'Doe-Smith', jobTitle: 'VP Engineering' });
+    expect(after).toMatchObject({ phone: '+33 1 23 45 67 89', phones: ['+33 1 23 45 67 89'], lastName: 'Doe-Smith', jobTitle: 'VP Engineering' });
     expect(fake.get('contacts', hsJane)!.properties).toMatchObject({ lastname: 'Doe-Smith', jobtitle: 'Chief Technology Officer' });
     expect((await tdb(a).selectFrom('companies').select('industry').where('id', '=', acme.id).executeTakeFirstOrThrow()).industry).toBe('COMPUTER_SOFTWARE');
 

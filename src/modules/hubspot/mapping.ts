@@ -64,8 +64,11 @@ export const FIELD_MAPS: Record<ObjectType, FieldMap[]> = {
 
 /** Deal fields kept outside plain properties: the stage (pipeline + dealstage) and the associations. */
 export const DEAL_LINK_FIELDS = ['stageId', 'companyId', 'contactIds'] as const;
+/** Contact fields kept outside plain properties: the company (a v4 contact → company association). */
+export const CONTACT_LINK_FIELDS = ['companyId'] as const;
+const LINK_FIELDS: Record<ObjectType, readonly string[]> = { company: [], contact: CONTACT_LINK_FIELDS, deal: DEAL_LINK_FIELDS };
 
-export const fieldsOf = (type: ObjectType): string[] => [...FIELD_MAPS[type].map((f) => f.field), ...(type === 'deal' ? DEAL_LINK_FIELDS : [])];
+export const fieldsOf = (type: ObjectType): string[] => [...FIELD_MAPS[type].map((f) => f.field), ...LINK_FIELDS[type]];
 
 /** The property that names the same record on both sides (batch upsert's idProperty). */
 export const UNIQUE_PROPERTY: Record<ObjectType, string> = { company: 'domain', contact: 'email', deal: 'plinth_id' };

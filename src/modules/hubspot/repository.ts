@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { TenantDb } from '../../platform/context.ts';
 import { recordChange } from '../companies/changes.ts';
+import { withNewPrimary } from '../contacts/repository.ts';
 import type { DealsTables } from '../deals/tables.ts';
 import { fieldsOf, normalise, type Values } from './mapping.ts';
 import type { Conflict, HubspotTables, LinkType, ObjectType, RunCounts } from './tables.ts';
@@ -66,7 +67,7 @@ async function dealExtras(db: HsDb, ids: string[]): Promise<Map<string, string[]
 
 function valuesOf(type: ObjectType, row: Record<string, any>, contactIds?: string[]): Values {
   if (type === 'company') return { name: normalise.text(row.name), domain: normalise.domain(row.domain), industry: normalise.text(row.industry), employees: row.employees ?? null, address: normalise.text(row.address) };
-  if (type === 'contact') return { firstName: normalise.text(row.firstName), lastName: normalise.text(row.lastName), email: normalise.email(row.email), phone: normalise.text(row.phone), jobTitle: normalise.text(row.jobTitle) };
+  if (type === 'contact') return { firstName: normalise.text(row.firstName), lastName: normalise.text(row.lastName), email: normalise.email(row.email), phone: normalise.text(row.phone), jobTitle: normalise.text(row.jobTitle), companyId: row.companyId ?? null };
   return {
     name: normalise.text(row.name),
     amount: normalise.amount(row.amount),
@@ -113,7 +114,7 @@ function columnsOf(type: ObjectType, v: Values): Record<string, unknown> {
   const has = (k: string) => k in v;
   const pick = (pairs: Array<[string, unknown]>) => Object.fromEntries(pairs.filter(([k]) => has(k)));
   if (type === 'company') return { ...pick([['domain', v.domain], ['industry', v.industry], ['employees', v.employees], ['address', v.address]]), ...(has('name') ? { name: v.name ?? '' } : {}) };
-  if (type === 'contact') return { ...pick([['lastName', v.lastName], ['email', v.email], ['phone', v.phone], ['jobTitle', v.jobTitle]]), ...(has('firstName') ? { firstName: v.firstName ?? '' } : {}) };
+  if (type === 'contact') return { ...pick([['lastName', v.lastName], ['email', v.email], ['phone', v.phone], ['jobTitle', v.jobTitle], ['companyId', v.companyId]]), ...(has('firstName') ? { firstName: v.firstName ?? '' } : {}) };
   return { ...pick([['amount', v.amount], ['currency', v.currency], ['closeDate', v.closeDate], ['companyId', v.companyId]]), ...(has('name') ? { name: v.name ?? '' } : {}) };
 }
 
@@ -127,6 +128,10 @@ export async function insertRecord(db: HsDb, type: ObjectType, values: Values, b
     await db.insertInto('deals').values({ ...base, ...(cols as any), pipelineId: stage!.pipelineId, stageId: stage!.id, stageChangedAt: now }).execute();
     await setContacts(db, id, (values.contactIds as string[] | undefined) ?? []);
     await db.insertInto('dealStageHistory').values({ id: uuidv7(), dealId: id, fromStageId: null, toStageId: stage!.id, changedAt: now, changedBy: by }).execute();
+  } else if (type === 'contact') {
+    // `email`/`phone` are the primaries of the contact's lists (contacts/repository.ts).
+    const list = (v: unknown) => (typeof v === 'string' && v ? [v] : []);
+    await db.insertInto('contacts').values({ ...base, ...(cols as any), emails: list(cols.email), phones: list(cols.phone) }).execute();
   } else {
     await db.insertInto(TABLE[type] as 'companies').values({ ...base, ...(cols as any) }).execute();
   }
@@ -144,6 +149,14 @@ export async function updateRecord(db: HsDb, type: ObjectType, before: PlinthRec
   const now = new Date();
   const cols = columnsOf(type, changes);
   if (type === 'deal' && stage && stage.id !== before.values.stageId) Object.assign(cols, { pipelineId: stage.pipelineId, stageId: stage.id, stageChangedAt: now });
+  if (type === 'contact') {
+    // A new primary email/phone goes first in its list, as through the contacts API.
+    for (const [primary, list] of [['email', 'emails'], ['phone', 'phones']] as const) {
+      if (!(primary in cols)) continue;
+      const value = (cols[primary] as string | null) ?? null;
+      Object.assign(cols, { [list]: withNewPrimary(list, primary, value), [primary]: sql<string>`(${withNewPrimary(list, primary, value)})[1]` });
+    }
+  }
   await db.updateTable(TABLE[type] as 'deals').set({ ...(cols as any), updatedBy: by, updatedAt: now }).where('id', '=', before.id).execute();
   if (type === 'deal' && 'contactIds' in changes) await setContacts(db, before.id, changes.contactIds as string[]);
   if (type === 'deal' && stage && stage.id !== before.values.stageId) {

@@ -11,15 +11,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { HubSpotError, type HubSpotClient, type HsObject } from './client.ts';
+import { HubSpotError, type HubSpotClient, type HsAssociation, type HsObject } from './client.ts';
 import { decide, fieldsOf, fromHubSpot, MODIFIED_PROPERTY, normalise, propertiesOf, ruleFor, same, toHubSpot, UNIQUE_PROPERTY, type Values } from './mapping.ts';
 import * as repo from './repository.ts';
 import type { Connection, ObjectType, RunCounts } from './tables.ts';
 
 const TYPES: readonly ObjectType[] = ['company', 'contact', 'deal'];
-/** HubSpot-defined association type ids (v4): deal → company (primary), deal → contact. */
+/** HubSpot-defined association type ids (v4): deal → company (primary), deal → contact, contact → company (primary; 279 is the unlabeled one). */
 const DEAL_TO_COMPANY = 5;
 const DEAL_TO_CONTACT = 3;
+const CONTACT_TO_COMPANY = 1;
 /** The search API serves at most 10,000 results per query; past that, restart from the last modification time. */
 const SEARCH_WINDOW = 10_000;
 const MAX_ERRORS = 50;
@@ -43,6 +44,8 @@ export interface SyncDeps {
   batch: number;
   log: FastifyBaseLogger;
 }
+
+const isPrimary = (t: HsAssociation['to'][number]) => (t.associationTypes ?? []).some((a) => (a as { typeId?: number }).typeId === CONTACT_TO_COMPANY);
 
 const modifiedMs = (type: ObjectType, o: HsObject): number => {
   const raw = o.properties[MODIFIED_PROPERTY[type]] ?? o.updatedAt ?? null;
@@ -110,6 +113,15 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
   /** HubSpot values of a page in Plinth's terms (for deals: stage and associations as Plinth ids). */
   async function hubValuesOf(type: ObjectType, page: HsObject[]): Promise<Map<string, Values>> {
     const out = new Map(page.map((o) => [o.id, fromHubSpot(type, o.properties)]));
+    if (type === 'contact' && page.length > 0) {
+      // A HubSpot contact may have several companies; Plinth keeps one: the primary when it is synced, else the first synced one.
+      const { results } = await client.readAssociations('contact', 'company', page.map((o) => o.id));
+      const primaryFirst = (to: HsAssociation['to']) => [...to].sort((x, y) => Number(isPrimary(y)) - Number(isPrimary(x))).map((t) => String(t.toObjectId));
+      const contactCompanies = new Map(results.map((a) => [String(a.from.id), primaryFirst(a.to)]));
+      const companyIds = await repo.linkMap(db, 'company', 'hubspot', [...contactCompanies.values()].flat());
+      for (const o of page) out.get(o.id)!.companyId = (contactCompanies.get(o.id) ?? []).map((h) => companyIds.get(h)).find(Boolean) ?? null;
+      return out;
+    }
     if (type !== 'deal' || page.length === 0) return out;
     const ids = page.map((o) => o.id);
     const [companies, contacts] = await Promise.all([client.readAssociations('deal', 'company', ids), client.readAssociations('deal', 'contact', ids)]);
@@ -344,6 +356,7 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       }
     }
     if (type === 'deal') await pushAssociations(done);
+    if (type === 'contact') await pushContactCompanies(done);
     await db.transaction().execute(async (trx) => {
       for (const { push, hubspotId } of done) {
         await repo.saveLink(trx, { objectType: type, hubspotId, plinthId: push.record.id, snapshot: { ...push.base, ...push.fields }, plinthSyncedAt: push.record.updatedAt });
@@ -377,6 +390,22 @@ export async function runSync(deps: SyncDeps, scope: SyncScope = {}): Promise<Sy
       for (let i = 0; i < remove[to].length; i += batch) await client.archiveAssociations('deal', to, remove[to].slice(i, i + batch));
       for (let i = 0; i < add[to].length; i += batch) await client.createAssociations('deal', to, to === 'company' ? DEAL_TO_COMPANY : DEAL_TO_CONTACT, add[to].slice(i, i + batch));
     }
+  }
+
+  /** A contact whose company changed in Plinth: the old contact → company association goes, the new one is made primary. */
+  async function pushContactCompanies(done: Array<{ push: Push; hubspotId: string }>) {
+    const changed = done.filter(({ push: p }) => 'companyId' in p.fields && !same(p.fields.companyId, p.base.companyId));
+    const companies = await repo.linkMap(db, 'company', 'plinth', changed.flatMap(({ push: p }) => [p.fields.companyId, p.base.companyId]).filter((x): x is string => typeof x === 'string'));
+    const remove: Array<[string, string]> = [];
+    const add: Array<[string, string]> = [];
+    for (const { push: p, hubspotId } of changed) {
+      const before = p.base.companyId ? companies.get(p.base.companyId as string) : undefined;
+      const after = p.fields.companyId ? companies.get(p.fields.companyId as string) : undefined;
+      if (before) remove.push([hubspotId, before]);
+      if (after) add.push([hubspotId, after]);
+    }
+    for (let i = 0; i < remove.length; i += batch) await client.archiveAssociations('contact', 'company', remove.slice(i, i + batch));
+    for (let i = 0; i < add.length; i += batch) await client.createAssociations('contact', 'company', CONTACT_TO_COMPANY, add.slice(i, i + batch));
   }
 
   // ---- the run

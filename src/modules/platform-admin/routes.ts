@@ -20,9 +20,8 @@ const auditSource = (request: FastifyRequest): AuditSource => ({ actorId: admin(
 const json = (value: unknown): never => JSON.parse(JSON.stringify(value)) as never;
 
 export const platformAdminRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
-  const service = createPlatformAdminService(platform, (error) => app.log.error({ err: error }, 'spare schema refill failed'));
+  const service = createPlatformAdminService(platform);
   app.addSchema(PlatformTenant);
-  app.addHook('onClose', async () => service.refiller.idle());
   const tags = ['platform-admin'];
   const TenantRef = Type.Ref('PlatformTenant');
 

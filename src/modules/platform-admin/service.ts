@@ -1,7 +1,7 @@
 // The platform-admin API's operations: thin wrappers over the tenancy
 // functions the CLI uses too, plus the directory invalidation (this process
 // sees a change at once, others within TENANT_CACHE_TTL_MS) and the spare
-// pool refill after a sign-up claimed a spare.
+// pool refill (a job enqueued by the sign-up transaction).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Platform } from '../../platform/module.ts';
@@ -10,7 +10,7 @@ import { verifyPassword } from '../../platform/auth/passwords.ts';
 import { provisionTenant } from '../../platform/tenancy/provisioning.ts';
 import { deleteTenant, getTenant, listTenants, renameTenant, setTenantStatus } from '../../platform/tenancy/lifecycle.ts';
 import { exportTenant } from '../../platform/tenancy/export.ts';
-import { createSpareRefiller } from '../../platform/tenancy/spares.ts';
+import { enqueueSparesRefill } from '../../platform/tenancy/spares.ts';
 import { fleetStatus } from '../../platform/tenancy/fleet.ts';
 import { PLATFORM_TENANT_ID } from '../../platform/tenancy/platform-admins.ts';
 import { ensureMember } from '../identity/service.ts';
@@ -20,11 +20,9 @@ import { tenantRef } from '../../platform/http/access-guard.ts';
 import { appendAudit, recordAudit, type AuditSource } from '../../platform/audit/writer.ts';
 import { scopeToTenant } from '../../platform/context.ts';
 
-export function createPlatformAdminService(platform: Platform, log: (error: unknown) => void) {
+export function createPlatformAdminService(platform: Platform) {
   const { db, directory, migrations, config, tokens } = platform;
-  const refiller = createSpareRefiller(db, migrations, config.TENANT_SPARE_POOL_SIZE, log);
   return {
-    refiller,
     async login(input: { email: string; password: string }) {
       const admin = await findPlatformAdminByEmail(db, input.email);
       // Same work and answer for an unknown email as for a wrong password.
@@ -42,10 +40,10 @@ export function createPlatformAdminService(platform: Platform, log: (error: unkn
         const owner = await ensureMember(trx, { tenantId: t.id, email: input.ownerEmail, displayName: input.ownerEmail.split('@')[0]!, password, role: 'owner' });
         // Sign-up: a new owner account gets a verification mail, with the new tenant's branding.
         if (!existingAccount) await sendVerificationMail(platform, trx, tenantRef(t), owner);
+        if (config.TENANT_SPARE_POOL_SIZE > 0) await enqueueSparesRefill(platform.jobs, trx);
         await recordAudit(scopeToTenant(trx, t.schemaName), source, { action: 'platform.tenant.created', targetType: 'tenant', targetId: t.id, after: { slug: t.slug, displayName: t.displayName, ownerEmail: input.ownerEmail } });
       });
       directory.invalidateTenant(tenant);
-      refiller.refillSoon();
       return {
         tenant: await getTenant(db, tenant.slug),
         owner: { email: input.ownerEmail, existingAccount, password: existingAccount || input.ownerPassword ? null : password },

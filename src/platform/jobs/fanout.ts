@@ -11,6 +11,8 @@ export const DAILY_FANOUT_TASK = 'platform.dailyFanout';
 export const cronItems: CronItem[] = [
   // Backfill one missed run (a worker down at 03:00 still fans out that day).
   { task: DAILY_FANOUT_TASK, match: '0 3 * * *', identifier: DAILY_FANOUT_TASK, options: { backfillPeriod: 24 * 3600 * 1000 } },
+  // Keeps the spare-schema pool topped up even when no sign-up enqueued a refill (e.g. after a deploy added migrations).
+  { task: 'tenancy.sparesRefill', match: '17 * * * *', identifier: 'tenancy.sparesRefill', options: { jobKey: 'tenancy.sparesRefill', queueName: 'tenancy.sparesRefill' } },
 ];
 
 export const dailyFanoutTask = definePlatformTask({

@@ -1,5 +1,6 @@
 import type { PlinthModule } from '../module.ts';
 import { dailyFanoutTask } from './fanout.ts';
+import { sparesRefillTask } from '../tenancy/spares.ts';
 import { jobPermissions } from './permissions.ts';
 import { jobRoutes } from './routes.ts';
 
@@ -7,6 +8,6 @@ import { jobRoutes } from './routes.ts';
 export const jobsModule: PlinthModule = {
   name: 'jobs',
   permissions: jobPermissions,
-  tasks: [dailyFanoutTask],
+  tasks: [dailyFanoutTask, sparesRefillTask],
   routes: jobRoutes,
 };

@@ -4,7 +4,10 @@
 // and sign-up claims one in its own short transaction. The claim locks the
 // row with FOR UPDATE SKIP LOCKED, so two concurrent sign-ups never get the
 // same schema and never wait on each other.
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { Type } from 'typebox';
+import { definePlatformTask } from '../jobs/tasks.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/database.ts';
 import type { PublicDatabase } from '../db/public-tables.ts';
@@ -54,6 +57,8 @@ export interface RefillResult {
   created: number;
   migrated: number;
   ready: number;
+  /** Another refill held the pool's lock: this one did nothing. */
+  busy?: true;
 }
 
 /**
@@ -65,7 +70,7 @@ export interface RefillResult {
 export async function refillSpares(db: Db, set: TenantMigrationSet, opts: { size: number; onProgress?: (done: number, total: number) => void }): Promise<RefillResult> {
   return db.connection().execute(async (conn) => {
     const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtext('plinth.tenant_spares.refill')) as locked`.execute(conn);
-    if (!rows[0]?.locked) return { created: 0, migrated: 0, ready: (await sparePoolStatus(db, set)).ready };
+    if (!rows[0]?.locked) return { created: 0, migrated: 0, ready: (await sparePoolStatus(db, set)).ready, busy: true };
     try {
       const behind = await fleetDb(db).selectFrom('tenantSpares').select('schemaName').where(sql<boolean>`schema_version is distinct from ${set.latest}`).execute();
       for (const spare of behind) await migrateSpare(db, set, spare.schemaName);
@@ -104,25 +109,25 @@ async function migrateSpare(db: Db, set: TenantMigrationSet, schemaName: string)
 }
 
 /**
- * A refill that runs in the background of a long-lived process (the API)
- * after claims; calls while one runs are folded into it.
+ * The refill as a background job (a platform task): sign-up enqueues it in its
+ * own transaction once it claimed a spare, and a cron runs it hourly, so the
+ * pool is topped up by whichever worker is free, never on the request path,
+ * and a refill that fails is retried with backoff like any job. The job key
+ * folds a burst of sign-ups into one waiting refill.
  */
-export function createSpareRefiller(db: Db, set: TenantMigrationSet, size: number, onError: (error: unknown) => void) {
-  let running: Promise<unknown> | undefined;
-  return {
-    refillSoon() {
-      if (size <= 0 || running) return;
-      running = refillSpares(db, set, { size })
-        .catch(onError)
-        .finally(() => {
-          running = undefined;
-        });
-    },
-    /** Resolves when the current refill (if any) is over. */
-    async idle() {
-      await running;
-    },
-  };
-}
+export const SPARES_REFILL_TASK = 'tenancy.sparesRefill';
 
-export type SpareRefiller = ReturnType<typeof createSpareRefiller>;
+export const sparesRefillTask = definePlatformTask({
+  name: SPARES_REFILL_TASK,
+  payload: Type.Object({}),
+  maxAttempts: 5,
+  async run(_data, { platform, log }) {
+    const size = platform.config.TENANT_SPARE_POOL_SIZE;
+    if (size <= 0) return;
+    const result = await refillSpares(platform.db, platform.migrations, { size });
+    log.info({ ...result }, result.busy ? 'spare pool refill skipped: another refill is running' : 'spare pool refilled');
+  },
+});
+
+/** Enqueues a refill on `db` (pass the sign-up transaction: no refill for a rolled-back claim). */
+export const enqueueSparesRefill = (jobs: JobQueue, db: Kysely<any>) => jobs.enqueue(db, null, SPARES_REFILL_TASK, {}, { jobKey: SPARES_REFILL_TASK, queueName: SPARES_REFILL_TASK });
