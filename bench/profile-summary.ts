@@ -1,5 +1,5 @@
 // Where a CPU profile's time goes: `node bench/profile-summary.ts <file.cpuprofile> [top]`.
-// Self time by package / source file and by function, idle time excluded.
+// Self and inclusive time by package / source file and by function, idle time excluded.
 // Profiles come from `npm run bench -- overhead --profile` (bench/results/profiles/).
 import { readFileSync } from 'node:fs';
 
@@ -66,6 +66,21 @@ for (const [id, us] of selfUs) {
     inclusive.set(k, (inclusive.get(k) ?? 0) + us);
   }
 }
+// Inclusive time by package / file: a sample counts once for every area on its stack
+// (what a package costs with everything it calls, e.g. kysely including pg).
+const inclusiveAreas = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const { url, functionName } = byId.get(cur)!.callFrame;
+    const a = area(url, functionName);
+    if (seen.has(a) || a === '(root)') continue;
+    seen.add(a);
+    inclusiveAreas.set(a, (inclusiveAreas.get(a) ?? 0) + us);
+  }
+}
 show('Self time by package / file', areas);
+show('Inclusive time by package / file', inclusiveAreas);
 show('Self time by function', fns);
 show('Inclusive time by function', new Map([...inclusive].filter(([k]) => !k.startsWith('(root)'))));

@@ -13,8 +13,19 @@ import type { BenchContext, BenchResult } from './benchmarks/types.ts';
 import { overhead } from './benchmarks/overhead.ts';
 import { scaling } from './benchmarks/scaling.ts';
 import { startup } from './benchmarks/startup.ts';
+import { fleet } from './fleet/fleet.ts';
+import { compareRatios, ratioKeys, type RecordedRatios } from './lib/regressions.ts';
 
-const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = { overhead, scaling, startup };
+// Fleet operations (bench/fleet, issue 6) over this many tenants in a --quick run: the
+// fleet's own quick size (300 tenants) alone would take most of the two minutes.
+const QUICK_FLEET_TENANTS = 20;
+
+const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
+  overhead,
+  scaling,
+  startup,
+  fleet: (ctx) => fleet({ database: ctx.database, quick: ctx.quick, log: ctx.log, tenants: ctx.quick ? QUICK_FLEET_TENANTS : ctx.tenants }),
+};
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -117,13 +128,26 @@ try {
       const r = latest[name];
       return r && 'rows' in r.result ? [{ name, ...r, result: r.result }] : [];
     });
+    // The ratios of the previous --record (committed beside RESULTS.md), so that a
+    // ratio that moved by more than 10% is flagged in the table and shows in the diff.
+    const ratiosFile = join(BENCH_DIR, 'RESULTS.json');
+    let previous: RecordedRatios = {};
+    try {
+      previous = (JSON.parse(readFileSync(ratiosFile, 'utf8')) as { ratios?: RecordedRatios }).ratios ?? {};
+    } catch {
+      // first record
+    }
+    const rows = recorded.flatMap((r) => r.result.rows);
+    const current = ratioKeys(rows);
     writeFileSync(
       join(BENCH_DIR, 'RESULTS.md'),
       `# Latest benchmark results\n\nWritten by \`npm run bench -- --record\` from bench/results/latest.json (the last run of each benchmark); ` +
         `bench/README.md says how to read them. Ratios compare targets measured in the same run.\n\n` +
         `${recorded.map((r) => `- **${r.name}**: ${r.header}, DB pool ${ctx.poolMax} per server`).join('\n')}\n\n` +
-        `${formatTable(recorded.flatMap((r) => r.result.rows))}\n\n${recorded.flatMap((r) => r.result.notes).map((n) => `- ${n}`).join('\n')}\n`,
+        `${formatTable(rows)}\n\n${recorded.flatMap((r) => r.result.notes).map((n) => `- ${n}`).join('\n')}\n\n` +
+        `## Ratios against the previous recorded run\n\nOne line per ratio, in a fixed order: a change of more than 10% either way is flagged.\n\n${compareRatios(current, previous)}\n`,
     );
+    writeFileSync(ratiosFile, `${JSON.stringify({ recorded: date, ratios: { ...previous, ...current } }, null, 2)}\n`);
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/results/latest.json${opts.record ? ' and bench/RESULTS.md' : ''}`);
 } finally {

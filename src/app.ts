@@ -20,6 +20,7 @@ import { registerAccessGuard } from './platform/http/access-guard.ts';
 import { registerProblemHandlers } from './platform/http/problem.ts';
 import { genRequestId, logRedactPaths, registerRequestLogging } from './platform/http/request-logging.ts';
 import { registerDocs } from './platform/http/docs.ts';
+import { buildSerializer } from './platform/http/serializer.ts';
 import { registerHealth, type ReadinessChecks } from './platform/http/health.ts';
 import { createMetrics, registerMetricsRoute } from './platform/metrics/metrics.ts';
 import { registerDraining } from './platform/http/draining.ts';
@@ -82,6 +83,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    schemaController: { compilersFactory: { buildSerializer: buildSerializer() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const tokens = cacheVerifiedTokens(await createTokenService(db, { issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, rotateAfterDays: config.SIGNING_KEY_ROTATE_DAYS }), config.TENANT_CACHE_TTL_MS);

@@ -93,7 +93,10 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
     const seedsM = list.find((m) => m.target.startsWith('seeds'));
     for (const m of list) {
       let ratio = '';
+      let ratios: Record<string, number> | undefined;
       if (m === plinth) {
+        // Throughput ratios (the targets), and the steadier CPU-per-request one: limit's CPU ÷ Plinth's.
+        ratios = { 'req/s ÷ limit': plinth.rps / limit.rps, 'CPU/req: limit ÷ plinth': limit.cpuPer1k / plinth.cpuPer1k, ...(seedsM ? { 'req/s ÷ seeds': plinth.rps / seedsM.rps } : {}) };
         const vsLimit = plinth.rps / limit.rps;
         ratio = `${vsLimit.toFixed(2)}× limit${op === 'read' ? (vsLimit >= 0.75 ? ' (target ≥0.75 met)' : ' (target ≥0.75 MISSED)') : ''}`;
         if (seedsM) {
@@ -103,7 +106,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
           ratio += `; seeds' stack not installed`;
         }
       }
-      rows.push({ benchmark: `overhead ${op}`, target: m.target, measurement: m, ratio });
+      rows.push({ benchmark: `overhead ${op}`, target: m.target, measurement: m, ratio, ...(ratios ? { ratios } : {}) });
     }
   };
   ratioNotes(reads, 'read');

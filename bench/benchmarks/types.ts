@@ -23,6 +23,8 @@ export interface Row {
   measurement?: Measurement;
   values?: Record<string, string>;
   ratio: string;
+  /** The ratios of this row as numbers (e.g. "req/s ÷ limit"): --record compares them with the previous record. */
+  ratios?: Record<string, number>;
 }
 
 export interface BenchResult {

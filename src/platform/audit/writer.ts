@@ -52,11 +52,14 @@ export async function recordAudit(db: TenantDb, source: AuditSource, entry: Audi
     requestId: source.requestId,
   };
   const hash = rowHash(head.hash, row);
+  // The row and the new head in one statement (a data-modifying CTE): the head
+  // stays locked for one round trip less, and writers of a tenant queue on it.
   await adb
-    .insertInto('auditLog')
-    .values({ ...row, changes: changes === null ? null : JSON.stringify(changes), prevHash: head.hash, hash })
+    .with('appended', (qb) => qb.insertInto('auditLog').values({ ...row, changes: changes === null ? null : JSON.stringify(changes), prevHash: head.hash, hash }))
+    .updateTable('auditHead')
+    .set({ hash })
+    .where('id', '=', true)
     .execute();
-  await adb.updateTable('auditHead').set({ hash }).where('id', '=', true).execute();
   return row;
 }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import type { PublicDatabase } from './public-tables.ts';
+import { FastCamelCasePlugin } from './camel-case.ts';
 
 export type Db = Kysely<PublicDatabase>;
 
@@ -30,7 +31,7 @@ export function createDatabase(opts: DatabaseOptions): { db: Db; pool: pg.Pool }
   });
   // An idle client losing its server (DB restart) must not crash the process.
   pool.on('error', () => {});
-  const db = new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool }), plugins: [new FastCamelCasePlugin()] });
   return { db, pool };
 }
 
