@@ -61,15 +61,8 @@ export interface RoleView {
   updatedAt: string;
 }
 
-export interface MemberView {
-  accountId: string;
-  email: string;
-  displayName: string;
-  status: 'active' | 'disabled';
-  role: string;
-  reportsTo: string | null;
-  createdAt: string;
-}
+/** A member as the API shows it: the repository row with its date as text. */
+export type MemberView = Omit<repo.MemberRow, 'createdAt'> & { createdAt: string };
 
 const ROLE_KEY_RE = /^[a-z][a-z0-9-]{0,39}$/;
 const SCOPE_RANK: Record<RecordScope, number> = { own: 0, team: 1, all: 2 };
