@@ -10,8 +10,8 @@ import { CreateCustomField, CustomField, CustomFieldList, CustomFieldListQuery, 
 
 const Ref = Type.Ref('CustomField');
 
-export const customFieldRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app) => {
-  const fields = createCustomFieldsService();
+export const customFieldRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
+  const fields = createCustomFieldsService({ jobs: platform.jobs });
   app.addSchema(CustomField);
   const tags = ['custom fields'];
   const read = { permission: 'crm.customFields.read' };

@@ -2,12 +2,14 @@
 // stored by field id, so renaming a field's key or label keeps them; a
 // deleted field's values stay stored (hidden) and come back on restore.
 import { v7 as uuidv7 } from 'uuid';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { RequestContext } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUniqueViolation } from '../../platform/db/pg-errors.ts';
 import * as repo from './repository.ts';
 import { auditCrm } from '../companies/write-log.ts';
+import type { JobQueue } from '../../platform/jobs/queue.ts';
+import { SORT_INDEX_TASK, SORTABLE_INDEXED } from './sort-index.ts';
 
 /** Runs `fn` in a transaction with its tenant-scoped handle; the audit row commits with the change. */
 const inTx = <T>(ctx: RequestContext, fn: (trx: RequestContext['db']) => Promise<T>) => ctx.db.transaction().execute((trx) => fn(trx as unknown as RequestContext['db']));
@@ -62,7 +64,11 @@ async function optionsInUse(ctx: RequestContext, field: CustomField, removed: st
   return used;
 }
 
-export function createCustomFieldsService() {
+export function createCustomFieldsService(deps: { jobs: JobQueue }) {
+  /** Enqueues the field's sort-index sync with the write (sort-index.ts); one waiting job per field. */
+  const syncIndex = async (trx: RequestContext['db'], ctx: RequestContext, field: CustomField) => {
+    if (SORTABLE_INDEXED.includes(field.type)) await deps.jobs.enqueue(trx as unknown as Kysely<any>, ctx.tenant.id, SORT_INDEX_TASK, { fieldId: field.id }, { jobKey: `${SORT_INDEX_TASK}:${field.id}` });
+  };
   return {
     /** Live field definitions of one object, for the objects' services. */
     fieldsOf: (ctx: RequestContext, object: CustomObject) => repo.fieldsOf(fieldsDb(ctx.db), object),
@@ -100,6 +106,7 @@ export function createCustomFieldsService() {
           deletedAt: null,
           });
           await auditCrm(trx, ctx, { type: 'custom_field', action: 'created', id: created.id, before: null, after: created });
+          await syncIndex(trx, ctx, created);
           return created;
         });
       } catch (error) {
@@ -144,6 +151,7 @@ export function createCustomFieldsService() {
         const now = new Date();
         const after = await repo.updateField(db, id, { deletedAt: now, updatedAt: now, updatedBy: ctx.actor.accountId });
         await auditCrm(trx, ctx, { type: 'custom_field', action: 'deleted', id, before, after });
+        await syncIndex(trx, ctx, after);
       });
     },
 
@@ -155,6 +163,7 @@ export function createCustomFieldsService() {
         return await inTx(ctx, async (trx) => {
           const after = await repo.updateField(fieldsDb(trx), id, { deletedAt: null, updatedAt: new Date(), updatedBy: ctx.actor.accountId });
           await auditCrm(trx, ctx, { type: 'custom_field', action: 'restored', id, before: f, after });
+          await syncIndex(trx, ctx, after);
           return after;
         });
       } catch (error) {
