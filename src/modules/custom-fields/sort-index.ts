@@ -64,8 +64,17 @@ export async function syncSortIndex(tenantDb: TenantDb, schema: string, fieldId:
   }
   const state = await indexState(db, schema, name);
   if (state === 'valid') return 'present';
-  if (state === 'invalid') await dropIndex(db, schema, name);
-  await sql.raw(createSortIndexSql(db, schema, field)).execute(db);
+  // A build over a large table outlasts the pool's statement_timeout (a timed-out
+  // concurrent build leaves an invalid index): lift it on one reserved connection.
+  await db.connection().execute(async (conn) => {
+    await sql`set statement_timeout = 0`.execute(conn);
+    try {
+      if (state === 'invalid') await dropIndex(conn, schema, name);
+      await sql.raw(createSortIndexSql(conn, schema, field)).execute(conn);
+    } finally {
+      await sql`reset statement_timeout`.execute(conn);
+    }
+  });
   return 'built';
 }
 
