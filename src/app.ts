@@ -90,8 +90,11 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   const platform: Platform = { config, db, tokens, ...platformFor(config, db, modules, (msg, data) => app.log.warn(data ?? {}, msg)) };
   app.decorate('platform', platform);
   // Other instances' changes to roles, memberships and tenants drop this instance's cached copies.
-  const invalidations = config.TENANT_CACHE_TTL_MS > 0 ? await listenForInvalidations(platform.cache, { pool, log: app.log }) : undefined;
-  if (config.TENANT_CACHE_TTL_MS > 0) await platform.cache.connect();
+  let invalidations: Awaited<ReturnType<typeof listenForInvalidations>> | undefined;
+  if (config.TENANT_CACHE_TTL_MS > 0) {
+    invalidations = await listenForInvalidations(platform.cache, { pool, log: app.log });
+    await platform.cache.connect();
+  }
   app.addHook('onClose', async () => {
     await invalidations?.close();
     await platform.cache.close();
@@ -125,26 +128,22 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   const readiness: ReadinessChecks = {};
   registerHealth(app, pool, registerDraining(app), readiness);
   const metrics = config.METRICS_ENABLED ? createMetrics(app, { pool, db }) : undefined;
-  if (metrics) registerMetricsRoute(app, metrics, config.METRICS_TOKEN);
   if (metrics) {
+    registerMetricsRoute(app, metrics, config.METRICS_TOKEN);
+    registerCacheMetrics(metrics.registry, platform.cache);
     const counter = metrics.counter('plinth_rate_limited_total', 'Requests refused with 429, by the budget that ran out', ['budget']);
     limited.count = (budget) => counter.inc({ budget });
   }
   // Redis is ready when every connection to it answers (a PING catches a Redis that hangs).
   const redisChecks: Array<() => boolean | Promise<boolean>> = rateLimitRedis ? [() => rateLimitRedis.ping()] : [];
-  const redisReady = async () => (await Promise.all(redisChecks.map((up) => up()))).every(Boolean);
-  if (redisChecks.length > 0) readiness.redis = redisReady;
-  if (metrics) registerCacheMetrics(metrics.registry, platform.cache);
   if (config.REALTIME_ENABLED) {
     const realtime = await startRealtime(app, platform, pool, { redisUrl: config.REDIS_URL, corsOrigins: origins });
     metrics?.gauge('plinth_websocket_connections', 'Open WebSocket connections on this instance', () => realtime.connections());
-    if (config.REDIS_URL) {
-      redisChecks.push(() => realtime.redisReady());
-      readiness.redis = redisReady;
-    }
+    if (config.REDIS_URL) redisChecks.push(() => realtime.redisReady());
     // Sockets close before the HTTP server waits for its connections to end.
     app.addHook('preClose', async () => realtime.close());
   }
+  if (redisChecks.length > 0) readiness.redis = async () => (await Promise.all(redisChecks.map((up) => up()))).every(Boolean);
   await installJobSchema(pool);
   if (config.JOBS_IN_API) {
     // The worker starts with the app and drains after the last request (onClose runs once the server stopped).

@@ -20,6 +20,8 @@ export function scopeOf(ctx: Pick<RequestContext, 'actor'>, permission: string):
 
 /** A condition from `ownerInScope`, for repositories to put in their WHERE. */
 export type ScopeCondition = ReturnType<typeof ownerInScope>;
+/** Every record: for reading back a record the caller just wrote (e.g. handed to another owner). */
+export const UNSCOPED: ScopeCondition = () => sql<SqlBool>`true`;
 
 /** A WHERE condition restricting `ownerColumn` to the owners the actor may see under `permission`. */
 export function ownerInScope(ctx: Pick<RequestContext, 'actor' | 'tenant'>, permission: string, ownerColumn: string) {

@@ -2,7 +2,7 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import { afterCondition, orderBySort, sortValueColumn, type After, type Sort, type SortableField } from '../views/keyset.ts';
 import type { RecordType } from '../companies/tables.ts';
-import type { InScope } from '../companies/repository.ts';
+import type { ScopeCondition as InScope } from '../../platform/record-scope.ts';
 import type { ActivitiesTable, ActivitiesTables, Activity, ActivityType, Link, TaskStatus } from './tables.ts';
 
 export type ActivitiesDb = Kysely<ActivitiesTables>;

@@ -12,7 +12,7 @@ import type { Platform } from '../../platform/module.ts';
 import { ownerInScope } from '../../platform/record-scope.ts';
 import { auditCrm } from '../companies/write-log.ts';
 import { createNotifications } from '../notifications/service.ts';
-import { UNSCOPED, type InScope } from '../companies/repository.ts';
+import { UNSCOPED, type ScopeCondition as InScope } from '../../platform/record-scope.ts';
 import type { ActivitiesTables, Activity, ActivityType, Link, TaskStatus } from './tables.ts';
 
 export interface ActivityInput {

@@ -1,15 +1,10 @@
 // Data access for companies: plain Kysely functions over a tenant-scoped
 // database (or a transaction on it).
-import { sql, type SqlBool, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import { afterCondition, escapeLike, orderBySort, sortValueColumn, type After, type Sort } from '../views/keyset.ts';
 import type { ListField } from '../views/filters.ts';
 import type { CompaniesTable, CompaniesTables, Company } from './tables.ts';
-import type { ownerInScope } from '../../platform/record-scope.ts';
-
-/** The record-scope condition of the caller (`ownerInScope(ctx, permission, 'ownerId')`), applied in every query. */
-export type InScope = ReturnType<typeof ownerInScope>;
-/** Every record: for reading back a record the caller just wrote (e.g. handed to another owner). */
-export const UNSCOPED: InScope = () => sql<SqlBool>`true`;
+import type { ScopeCondition as InScope } from '../../platform/record-scope.ts';
 
 export type CompaniesDb = Kysely<CompaniesTables>;
 

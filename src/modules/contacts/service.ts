@@ -56,7 +56,7 @@ const lockedContact = (tx: RequestContext, id: string, permission: string) => re
 const clean = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : v.trim() || null);
 
 /** `list` with `primary` (when given) first, blanks and duplicates (case-insensitive) dropped. */
-function withPrimary(list: readonly string[], primary: string | null | undefined): string[] {
+export function withPrimary(list: readonly string[], primary: string | null | undefined): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   for (const v of [...(primary ? [primary] : []), ...list]) {

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DealsDb } from '../deals/repository.ts';
-import type { InScope } from '../companies/repository.ts';
+import type { ScopeCondition as InScope } from '../../platform/record-scope.ts';
 
 /**
  * The caller's record scope for reports as a condition on an owner column

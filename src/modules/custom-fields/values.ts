@@ -4,12 +4,12 @@ import { sql, type Kysely } from 'kysely';
 import { AppError, type FieldError } from '../../platform/errors.ts';
 import type { CustomField, StoredValues } from './tables.ts';
 
-const DECIMAL = /^-?\d{1,16}(\.\d{1,2})?$/;
+export const DECIMAL = /^-?\d{1,16}(\.\d{1,2})?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TABLE_OF = { company: 'companies', contact: 'contacts', deal: 'deals' } as const;
 
-const isCalendarDate = (v: string) => {
+export const isCalendarDate = (v: string) => {
   const d = new Date(`${v}T00:00:00Z`);
   return DATE.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
 };

@@ -3,7 +3,7 @@
 import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import { afterCondition, escapeLike, orderBySort, sortValueColumn, type After, type Sort } from '../views/keyset.ts';
 import type { ListField } from '../views/filters.ts';
-import type { InScope } from '../companies/repository.ts';
+import type { ScopeCondition as InScope } from '../../platform/record-scope.ts';
 import type { Deal, DealsTable, DealsTables, Pipeline, PipelineStagesTable, Stage, StageKind } from './tables.ts';
 
 export type DealsDb = Kysely<DealsTables>;

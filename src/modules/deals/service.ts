@@ -17,7 +17,7 @@ import type { Platform } from '../../platform/module.ts';
 import { ownerInScope } from '../../platform/record-scope.ts';
 import { auditCrm, changedFields } from '../companies/write-log.ts';
 // A deal the caller just wrote is read back unscoped: handed to another owner, an `own` scope no longer sees it.
-import { UNSCOPED } from '../companies/repository.ts';
+import { UNSCOPED } from '../../platform/record-scope.ts';
 import { createNotifications } from '../notifications/service.ts';
 
 export interface DealInput {

@@ -72,7 +72,8 @@ export async function memberCounts(db: Db, tenantId: string): Promise<Map<string
   return new Map(rows.map((r) => [r.role, r.n]));
 }
 
-export const countMembersWithRole = async (db: Db, tenantId: string, role: string) => (await memberCounts(db, tenantId)).get(role) ?? 0;
+export const countMembersWithRole = async (db: Db, tenantId: string, role: string) =>
+  (await db.selectFrom('memberships').select(sql<number>`count(*)::int`.as('n')).where('tenantId', '=', tenantId).where('role', '=', role).executeTakeFirstOrThrow()).n;
 
 export interface MemberRow {
   accountId: string;

@@ -65,8 +65,7 @@ export interface RoleView {
 export type MemberView = Omit<repo.MemberRow, 'createdAt'> & { createdAt: string };
 
 const ROLE_KEY_RE = /^[a-z][a-z0-9-]{0,39}$/;
-const SCOPE_RANK: Record<RecordScope, number> = { own: 0, team: 1, all: 2 };
-const wider = (a: RecordScope | undefined, b: RecordScope | undefined): RecordScope => (SCOPE_RANK[a ?? 'own'] >= SCOPE_RANK[b ?? 'own'] ? (a ?? 'own') : (b ?? 'own'));
+const wider = (a: RecordScope | undefined, b: RecordScope | undefined): RecordScope => (scopeCovers(a ?? 'own', b ?? 'own') ? (a ?? 'own') : (b ?? 'own'));
 const grantList = (grants: Grants) => [...grants].map(([key, scope]) => ({ key, scope })).sort((x, y) => x.key.localeCompare(y.key));
 const memberView = (m: repo.MemberRow): MemberView => ({ ...m, createdAt: m.createdAt.toISOString() });
 

@@ -14,7 +14,8 @@ import { defineTenantTask } from '../../platform/jobs/tasks.ts';
 import { tenantRef } from '../../platform/http/access-guard.ts';
 import { AppError } from '../../platform/errors.ts';
 import * as repo from './repository.ts';
-import { consumeEmailToken, countEmailTokenFailure, findLiveEmailToken, issueEmailToken, issuedWithin, markEmailVerified, revokeAllSessions } from './email-tokens.ts';
+import { consumeEmailToken, countEmailTokenFailure, findLiveEmailToken, issueEmailToken, issuedWithin, markEmailVerified } from './email-tokens.ts';
+import { createSessionStore, sessionPolicyOf } from '../../platform/auth/sessions.ts';
 
 /** Wrong MFA codes a reset token survives. */
 const RESET_MFA_ATTEMPTS = 5;
@@ -146,7 +147,7 @@ export function createEmailFlows(platform: Platform) {
         await repo.updatePasswordHash(trx, account.id, passwordHash);
         // The link reached the mailbox: the address is proven too.
         await markEmailVerified(trx, account.id);
-        const sessionsRevoked = await revokeAllSessions(trx, account.id, 'password_reset');
+        const sessionsRevoked = await createSessionStore(trx, sessionPolicyOf(config)).revokeAll(account.id, 'password_reset');
         await inTenant(trx, tenant, actor, { action: 'auth.password.reset', targetType: 'account', targetId: account.id, details: { sessionsRevoked, mfa: factor } });
       });
     },

@@ -95,9 +95,3 @@ export async function issuedWithin(db: Kysely<any>, accountId: string, purpose: 
 
 export const markEmailVerified = (db: Kysely<any>, accountId: string) =>
   flowDb(db).updateTable('accounts').set({ emailVerifiedAt: sql`coalesce(email_verified_at, now())` }).where('id', '=', accountId).execute();
-
-/** Ends every live session of the account (in every tenant), in the caller's transaction. */
-export async function revokeAllSessions(db: Kysely<any>, accountId: string, reason: string): Promise<number> {
-  const { rows } = await sql<{ id: string }>`update sessions set revoked_at = now(), revoked_reason = ${reason} where account_id = ${accountId} and revoked_at is null returning id`.execute(db);
-  return rows.length;
-}

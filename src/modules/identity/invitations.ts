@@ -9,7 +9,7 @@ import { effectiveGrants, scopeCovers } from '../../platform/permissions.ts';
 import { findRole } from './access-repository.ts';
 import { accessActorOf } from './access-service.ts';
 import { scopeToTenant, type RequestContext } from '../../platform/context.ts';
-import { auditSourceOf, recordAudit } from '../../platform/audit/writer.ts';
+import { auditRequest, recordAudit } from '../../platform/audit/writer.ts';
 import { hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
 import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { isApiKey } from '../../platform/auth/api-keys.ts';
@@ -90,7 +90,7 @@ export function createInvitations(platform: Platform) {
           to: email,
           data: { inviterName: inviter?.displayName ?? 'A member', tenantName: ctx.tenant.displayName, role, link: emailLink(config, 'accept-invitation', token) },
         });
-        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), {
+        await auditRequest(trx, ctx, {
           action: 'identity.invitation.created',
           targetType: 'invitation',
           targetId: row.id,
@@ -131,7 +131,7 @@ export function createInvitations(platform: Platform) {
           .returningAll()
           .executeTakeFirst();
         if (!row) throw new AppError('not_found', 'No such open invitation');
-        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), {
+        await auditRequest(trx, ctx, {
           action: 'identity.invitation.revoked',
           targetType: 'invitation',
           targetId: id,

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Platform } from '../../platform/module.ts';
 import { ctxOf, publicCtxOf } from '../../platform/http/access-guard.ts';
 import { IdParams, problemResponses, Uuid } from '../../platform/http/schemas.ts';
-import { createSessionStore } from '../../platform/auth/sessions.ts';
+import { createSessionStore, sessionPolicyOf } from '../../platform/auth/sessions.ts';
 import { createLoginThrottle } from '../../platform/auth/login-throttle.ts';
 import { createMfa } from '../../platform/auth/mfa.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -90,11 +90,7 @@ const Me = Type.Object({
 
 export const identityRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const { config, directory } = platform;
-  const sessionPolicy = {
-    idleSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
-    absoluteSeconds: config.SESSION_MAX_LIFETIME_SECONDS,
-    reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-  };
+  const sessionPolicy = sessionPolicyOf(config);
   const sessions = createSessionStore(platform.db, sessionPolicy);
   const throttle = createLoginThrottle(platform.db, { freeAttempts: config.LOGIN_FREE_ATTEMPTS, maxLockSeconds: config.LOGIN_MAX_LOCK_SECONDS, resetSeconds: config.LOGIN_FAILURE_RESET_SECONDS });
   // Routes that check a credential get the strict per-IP budget (platform/http/rate-limits.ts).

@@ -5,8 +5,7 @@ import type { TokenService } from '../../platform/auth/tokens.ts';
 import type { SessionStore } from '../../platform/auth/sessions.ts';
 import type { LoginThrottle } from '../../platform/auth/login-throttle.ts';
 import type { Mfa } from '../../platform/auth/mfa.ts';
-import { scopeToTenant } from '../../platform/context.ts';
-import { appendAudit, auditSourceOf, recordAudit, type AuditEntry, type AuditSource } from '../../platform/audit/writer.ts';
+import { appendAudit, auditRequest, auditSourceOf, type AuditEntry, type AuditSource } from '../../platform/audit/writer.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../../platform/auth/passwords.ts';
 import { passwordProblems } from '../../platform/auth/password-policy.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -39,7 +38,7 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
 
   /** Runs a change of the caller's sign-in (MFA, sessions) and its audit row in one transaction. */
   const changeOwn = <T>(ctx: RequestContext, fn: (t: { mfa: Mfa; sessions: SessionStore; audit: (entry: AuditEntry) => Promise<unknown> }) => Promise<T>) =>
-    db.transaction().execute((trx) => fn({ ...storesOn(trx), audit: (entry) => recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), entry) }));
+    db.transaction().execute((trx) => fn({ ...storesOn(trx), audit: (entry) => auditRequest(trx, ctx, entry) }));
 
   /** Audits a wrong MFA code given by a signed-in member; returns the error to throw. */
   const failedCode = async (ctx: RequestContext, during: string) => {
@@ -138,7 +137,7 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       await db.transaction().execute(async (trx) => {
         const before = await repo.mfaRequiredRoles(trx, ctx.tenant.id);
         await repo.setMfaRequiredRoles(trx, ctx.tenant.id, mfaRequiredRoles);
-        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), {
+        await auditRequest(trx, ctx, {
           action: 'auth.policy.updated',
           targetType: 'tenant',
           targetId: ctx.tenant.id,
@@ -241,7 +240,7 @@ export function createIdentityService({ db, tokens, sessions, throttle, mfa, sec
       await db.transaction().execute(async (trx) => {
         await repo.updatePasswordHash(trx, account.id, passwordHash);
         const revoked = await storesOn(trx).sessions.revokeAll(account.id, 'password_changed', ctx.actor.sessionId ? { except: ctx.actor.sessionId } : {});
-        await recordAudit(scopeToTenant(trx, ctx.tenant.schemaName), auditSourceOf(ctx), { action: 'auth.password.changed', targetType: 'account', targetId: account.id, details: { sessionsRevoked: revoked } });
+        await auditRequest(trx, ctx, { action: 'auth.password.changed', targetType: 'account', targetId: account.id, details: { sessionsRevoked: revoked } });
       });
     },
 

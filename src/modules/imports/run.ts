@@ -168,7 +168,6 @@ export interface BatchDeps {
  * this run across batches.
  */
 export async function runImportBatch(db: TenantDb, tenant: TenantRef, importId: string, deps: BatchDeps, seen: Set<string>): Promise<'more' | 'done'> {
-  const custom = await fieldsOf(db.withTables<CustomFieldsTables>(), 'company').then(async (companyFields) => ({ company: companyFields, deal: await fieldsOf(db.withTables<CustomFieldsTables>(), 'deal') }));
   const attempt = async (onWriteError?: unknown) =>
     db.transaction().execute(async (tx) => {
       const trx = tx as unknown as Kysely<any>;
@@ -186,7 +185,8 @@ export async function runImportBatch(db: TenantDb, tenant: TenantRef, importId: 
         await deps.events.publish(trx, { tenant }, 'crm.import.completed', { id: imp.id, object: imp.object, dryRun: imp.dryRun, status: done.status, ...counts });
         return 'done' as const;
       }
-      const fields = imp.object === 'contact' ? [] : custom[imp.object];
+      // Only the imported object's fields, and only when there are rows to check.
+      const fields = imp.object === 'contact' ? [] : await fieldsOf(tx.withTables<CustomFieldsTables>(), imp.object);
       const rows = parseRows(imp, staged, fields);
       const planned = await plan(trx, imp, rows, fields, seen);
       const errors = rows.flatMap((r) => r.errors.map((e) => ({ line: r.line, ...e })));

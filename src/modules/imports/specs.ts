@@ -8,6 +8,8 @@ import { sql, type Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { normaliseDomain } from '../companies/domain.ts';
 import type { ImportObject } from './tables.ts';
+import { withPrimary } from '../contacts/service.ts';
+import { DECIMAL, isCalendarDate } from '../custom-fields/values.ts';
 
 export interface RowError {
   field?: string;
@@ -47,11 +49,6 @@ export interface ImportSpec {
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
 const PHONE = /^[+0-9][0-9 ().-]{2,39}$/;
-const DECIMAL = /^-?\d{1,16}(\.\d{1,2})?$/;
-const isCalendarDate = (v: string) => {
-  const d = new Date(`${v}T00:00:00Z`);
-  return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-};
 const list = (raw: string) => raw.split(';').map((x) => x.trim()).filter(Boolean);
 
 function text(row: ParsedRow, cells: Record<string, string>, field: string, max: number): void {
@@ -61,11 +58,6 @@ function text(row: ParsedRow, cells: Record<string, string>, field: string, max:
   else row.values[field] = v;
 }
 
-/** The primary first, duplicates dropped (case-insensitive): contacts keep `email` = `emails[0]`. */
-function withPrimary(values: readonly string[], primary: string | undefined): string[] {
-  const seen = new Set<string>();
-  return [...(primary ? [primary] : []), ...values].filter((v) => !seen.has(v.toLowerCase()) && seen.add(v.toLowerCase()));
-}
 
 async function companiesByDomain(db: Kysely<any>, rows: ParsedRow[]): Promise<void> {
   const domains = [...new Set(rows.map((r) => r.values.companyDomain as string | undefined).filter((d): d is string => !!d))];

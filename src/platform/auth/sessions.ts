@@ -15,6 +15,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/database.ts';
+import type { Config } from '../../config.ts';
 import type { AuthTables } from './tables.ts';
 
 export interface SessionPolicy {
@@ -25,6 +26,12 @@ export interface SessionPolicy {
   /** How long after a refresh the same token still gets the same successor back. */
   reuseGraceSeconds: number;
 }
+
+export const sessionPolicyOf = (config: Pick<Config, 'SESSION_IDLE_TIMEOUT_SECONDS' | 'SESSION_MAX_LIFETIME_SECONDS' | 'REFRESH_REUSE_GRACE_SECONDS'>): SessionPolicy => ({
+  idleSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
+  absoluteSeconds: config.SESSION_MAX_LIFETIME_SECONDS,
+  reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+});
 
 export interface SessionInfo {
   sessionId: string;
