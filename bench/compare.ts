@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { openBenchDatabase } from './lib/database.ts';
+import { registerBareRoutes } from './baselines/bare-routes.ts';
 import { BENCH_EMAIL, BENCH_PASSWORD, createBenchTenant } from './lib/fixtures.ts';
 import { ROOT_DIR } from './lib/servers.ts';
 import { loadConfig, readEnv } from '../src/config.ts';
@@ -52,24 +53,8 @@ try {
   // The limit's two routes (bench/baselines/bare.ts), in this process.
   const bare = async (): Promise<Target> => {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
-    const s = tenant.schemaName;
-    const columns = `id, first_name as "firstName", last_name as "lastName", email, phone, job_title as "jobTitle", owner_id as "ownerId", created_by as "createdBy", updated_by as "updatedBy", created_at as "createdAt", updated_at as "updatedAt", deleted_at as "deletedAt"`;
     const app = Fastify({ logger: false });
-    app.get('/v1/contacts', async (request) => {
-      const limit = Number((request.query as { limit?: string }).limit ?? 50);
-      const { rows } = await pool.query(`select ${columns} from "${s}"."contacts" where "deleted_at" is null order by "created_at" desc, "id" desc limit $1`, [limit + 1]);
-      const data = rows.slice(0, limit);
-      const last = data.at(-1);
-      return { data, nextCursor: rows.length > limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null };
-    });
-    app.post('/v1/contacts', async (request, reply) => {
-      const b = request.body as Record<string, string | undefined>;
-      const { rows } = await pool.query(
-        `insert into "${s}"."contacts" (id, first_name, last_name, email, phone, job_title, owner_id, created_by, updated_by, created_at, updated_at, deleted_at) values ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $8, null) returning ${columns}`,
-        [crypto.randomUUID(), b.firstName, b.lastName ?? null, b.email ?? null, b.phone ?? null, b.jobTitle ?? null, ownerId, new Date()],
-      );
-      return reply.code(201).send(rows[0]);
-    });
+    registerBareRoutes(app, pool, tenant.schemaName, ownerId);
     await app.ready();
     return { inject: (o) => app.inject(o), headers: {}, close: async () => (await app.close(), await pool.end()) };
   };

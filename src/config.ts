@@ -34,8 +34,8 @@ export const ConfigSchema = Type.Object({
   ),
   TENANT_CACHE_TTL_MS: Type.Integer({
     minimum: 0,
-    default: 2000,
-    description: "How long a tenant lookup, a member's permission set and a verified access token are reused (in process, and in Redis with REDIS_URL). Changes made through the API or CLI invalidate cached entries on every instance at once, so this is a backstop (0: no cache).",
+    default: 60000,
+    description: "How long a tenant lookup, a member's permission set and a verified access token are reused (in process, and in Redis with REDIS_URL). Changes made through the API or CLI invalidate cached entries on every instance at once, so this is a backstop for changes made by hand in the database (0: no cache). The CLI must share the API's REDIS_URL: the invalidations travel on Redis when it is set, else on PostgreSQL NOTIFY.",
   }),
   TENANT_SPARE_POOL_SIZE: Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'Pre-migrated spare tenant schemas kept ready for sign-up (`plinth tenants pool refill`); 0 disables the pool.' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),

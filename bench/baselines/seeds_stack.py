@@ -22,7 +22,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from jose import JWTError, jwt
 from pydantic import BaseModel, constr
 from sqlalchemy import Column, DateTime, Text, select, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import declarative_base
 
@@ -57,6 +57,9 @@ class Contact(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
     deleted_at = Column(DateTime(timezone=True))
+    emails = Column(ARRAY(Text), nullable=False)
+    phones = Column(ARRAY(Text), nullable=False)
+    company_id = Column(UUID(as_uuid=True))
 
 
 def to_camel(s: str) -> str:
@@ -77,6 +80,9 @@ class ContactOut(BaseModel):
     created_at: datetime.datetime
     updated_at: datetime.datetime
     deleted_at: Optional[datetime.datetime]
+    emails: List[str]
+    phones: List[str]
+    company_id: Optional[uuid.UUID]
 
     class Config:
         orm_mode = True
@@ -219,6 +225,7 @@ async def create_contact(body: ContactIn, dep=Depends(write_session_for)):
         id=uuid.uuid4(), first_name=body.firstName.strip(), last_name=body.lastName, email=body.email, phone=body.phone,
         job_title=body.jobTitle, owner_id=ctx.account_id, created_by=ctx.account_id, updated_by=ctx.account_id,
         created_at=now, updated_at=now, deleted_at=None,
+        emails=[body.email] if body.email else [], phones=[body.phone] if body.phone else [], company_id=None,
     )
     session.add(contact)
     await session.commit()

@@ -7,6 +7,9 @@ import { loadConfig, type Config } from '../config.ts';
 import type { OpenDatabase } from '../platform/db/open.ts';
 import type { TenantMigrationSet } from '../platform/tenancy/tenant-migrations.ts';
 import { isAppError } from '../platform/errors.ts';
+import type { TenantDirectory } from '../platform/tenancy/directory.ts';
+import type { PermissionRegistry } from '../platform/permissions.ts';
+import type { CacheStore } from '../platform/cache/cache.ts';
 
 /** Exit codes: 0 done, 1 the operation failed (or partly failed), 2 bad usage or input. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -26,6 +29,14 @@ export interface Runtime {
   migrations: TenantMigrationSet;
   /** Platform migrations this command applied before running. */
   platformApplied: string[];
+  /**
+   * The tenant directory of this command, for changes that running API
+   * instances cache (tenants, roles, memberships): its invalidations reach
+   * every instance at once (Redis pub/sub or PostgreSQL NOTIFY). Built on
+   * first use.
+   */
+  directory(): Promise<TenantDirectory>;
+  permissions(): Promise<PermissionRegistry>;
 }
 
 export const isJson = (cmd: Command): boolean => Boolean(cmd.optsWithGlobals().json);
@@ -45,11 +56,31 @@ export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>, opts: { po
     import('../modules/index.ts'),
   ]);
   const database = await openDatabase(config, () => {});
+  let cache: CacheStore | undefined;
+  let registry: PermissionRegistry | undefined;
+  const permissions = async () => {
+    const { createPermissionRegistry } = await import('../platform/permissions.ts');
+    return (registry ??= createPermissionRegistry(modules.flatMap((m) => (m.permissions ?? []).map((p) => ({ ...p, module: m.name })))));
+  };
+  let directory: TenantDirectory | undefined;
   try {
     // Cheap when nothing is pending (one query), even with thousands of tenant schemas.
     const platformApplied = await migratePlatform(database.db);
-    return await fn({ config, database, migrations: buildTenantMigrationSet(modules), platformApplied });
+    return await fn({
+      config,
+      database,
+      migrations: buildTenantMigrationSet(modules),
+      platformApplied,
+      permissions,
+      async directory() {
+        if (directory) return directory;
+        const [{ createCacheStore }, { createTenantDirectory }] = await Promise.all([import('../platform/cache/cache.ts'), import('../platform/tenancy/directory.ts')]);
+        cache = createCacheStore({ ttlMs: config.TENANT_CACHE_TTL_MS, db: database.db, redisUrl: config.REDIS_URL, warn: info });
+        return (directory = createTenantDirectory(database.db, cache, await permissions()));
+      },
+    });
   } finally {
+    await cache?.close();
     await database.close();
   }
 }

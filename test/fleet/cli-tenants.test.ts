@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.ts';
-import { startApp, uniqueSlug, type Harness } from '../helpers.ts';
+import { expectProblem, startApp, uniqueSlug, type Harness } from '../helpers.ts';
 import { plinth } from './cli.ts';
 
 let h: Harness;
@@ -117,5 +117,66 @@ describe('plinth CLI', () => {
 
     const perms = await plinth(['permissions', 'list', '--json']);
     expect(perms.json()).toContainEqual(expect.objectContaining({ key: 'crm.contacts.read', roles: ['owner', 'admin', 'manager', 'member', 'viewer'] }));
+  });
+});
+
+// With a long cache TTL, only the CLI's invalidations (Redis or NOTIFY, the
+// same bus as the app's) can make a running API see its changes in time.
+describe('plinth tenants: a running API with a 10-minute cache sees the changes at once', () => {
+  let cached: Harness;
+  beforeAll(async () => {
+    cached = await startApp({ config: { TENANT_CACHE_TTL_MS: '600000', ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) } });
+  });
+  afterAll(() => cached?.close());
+
+  /** The status of the first answer that is not `from` (the invalidation arrives asynchronously), or `from` after 5 s. */
+  const changed = async (request: () => Promise<{ statusCode: number }>, from: number) => {
+    for (const deadline = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 25))) {
+      const { statusCode } = await request();
+      if (statusCode !== from || Date.now() > deadline) return statusCode;
+    }
+  };
+
+  it('create, suspend, resume, rename, delete', { timeout: 120_000 }, async () => {
+    const slug = uniqueSlug('cached');
+    const email = `owner@${slug}.example`;
+    const login = (tenant: string) => cached.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'x-tenant': tenant }, payload: { email, password: 'cached-tenant-pw' } });
+    expectProblem(await login(slug), 404, 'tenant_not_found'); // now cached as "no such tenant"
+    expect((await plinth(['tenants', 'create', slug, '--name', 'Cached', '--owner-email', email, '--owner-password', 'cached-tenant-pw'])).code).toBe(0);
+    expect(await changed(() => login(slug), 404)).toBe(200);
+
+    const token = (await login(slug)).json<{ accessToken: string }>().accessToken;
+    const list = (tenant: string) => cached.app.inject({ method: 'GET', url: '/v1/contacts', headers: { authorization: `Bearer ${token}`, 'x-tenant': tenant } });
+    expect((await list(slug)).statusCode).toBe(200);
+    expect((await plinth(['tenants', 'suspend', slug])).code).toBe(0);
+    expect(await changed(() => list(slug), 200)).toBe(403);
+    expectProblem(await list(slug), 403, 'tenant_suspended');
+    expect((await plinth(['tenants', 'resume', slug])).code).toBe(0);
+    expect(await changed(() => list(slug), 403)).toBe(200);
+
+    const renamed = slug.replace('cached-', 'moved-');
+    expect((await plinth(['tenants', 'rename', slug, '--slug', renamed])).code).toBe(0);
+    expect(await changed(() => list(slug), 200)).toBe(404);
+    expect((await list(renamed)).statusCode).toBe(200);
+
+    expect((await plinth(['tenants', 'delete', renamed, '--yes', '--no-export'])).code).toBe(0);
+    expect(await changed(() => list(renamed), 200)).toBe(404);
+  });
+
+  it('a cached tenant row older than the schema is read again, not refused until the cache expires', async () => {
+    const slug = uniqueSlug('stale');
+    const email = `owner@${slug}.example`;
+    expect((await plinth(['tenants', 'create', slug, '--name', 'Stale', '--owner-email', email, '--owner-password', 'stale-tenant-pw'])).code).toBe(0);
+    const login = () => cached.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'x-tenant': slug }, payload: { email, password: 'stale-tenant-pw' } });
+    expect((await login()).statusCode).toBe(200);
+    const latest = cached.app.platform.migrations.latest;
+    // Behind the code, and this instance learns it (as at a deploy that runs before `plinth migrate up`).
+    await cached.db.updateTable('tenants').set({ schemaVersion: 'behind' }).where('slug', '=', slug).execute();
+    const row = await cached.db.selectFrom('tenants').select(['id', 'slug']).where('slug', '=', slug).executeTakeFirstOrThrow();
+    await cached.app.platform.directory.invalidateTenant(row);
+    expectProblem(await login(), 503, 'tenant_schema_outdated');
+    // Migrated by another process that announces nothing: the next request reads the row again.
+    await cached.db.updateTable('tenants').set({ schemaVersion: latest }).where('slug', '=', slug).execute();
+    expect((await login()).statusCode).toBe(200);
   });
 });

@@ -12,30 +12,17 @@ const tenantOption = () => new Option('--tenant <slug>', 'the tenant (its slug)'
 /** Runs `fn` with the access service of the CLI and the tenant as the operator acting on it. */
 async function withAccess<T>(slug: string, fn: (access: AccessService, actor: AccessActor, rt: Runtime) => Promise<T>): Promise<T> {
   return withRuntime(async (rt) => {
-    const [{ createAccessService }, { createPermissionRegistry }, { createCacheStore }, { createTenantDirectory }, { modules }, { randomUUID }] = await Promise.all([
-      import('../../modules/identity/access-service.ts'),
-      import('../../platform/permissions.ts'),
-      import('../../platform/cache/cache.ts'),
-      import('../../platform/tenancy/directory.ts'),
-      import('../../modules/index.ts'),
-      import('node:crypto'),
-    ]);
+    const [{ createAccessService }, { randomUUID }] = await Promise.all([import('../../modules/identity/access-service.ts'), import('node:crypto')]);
     const db = rt.database.db;
     const tenant = await db.selectFrom('tenants').selectAll().where('slug', '=', slug.toLowerCase()).executeTakeFirst();
     if (!tenant) throw new CliError(`No tenant "${slug}"`, EXIT.failed);
     if (tenant.schemaVersion !== rt.migrations.latest) throw new CliError(`Tenant "${slug}" is at schema version ${tenant.schemaVersion ?? 'none'}; run \`plinth migrate up\` first`, EXIT.failed);
-    const permissions = createPermissionRegistry(modules.flatMap((m) => (m.permissions ?? []).map((p) => ({ ...p, module: m.name }))));
-    const cache = createCacheStore({ ttlMs: rt.config.TENANT_CACHE_TTL_MS, db, redisUrl: rt.config.REDIS_URL, warn: (msg) => process.stderr.write(`${msg}\n`) });
-    try {
-      const access = createAccessService({ db, permissions, directory: createTenantDirectory(db, cache, permissions) });
-      const actor: AccessActor = {
-        tenant: { id: tenant.id, slug: tenant.slug, displayName: tenant.displayName, schemaName: tenant.schemaName },
-        source: { actorId: null, requestId: `cli-${randomUUID()}`, ip: null, userAgent: 'plinth-cli' },
-      };
-      return await fn(access, actor, rt);
-    } finally {
-      await cache.close();
-    }
+    const access = createAccessService({ db, permissions: await rt.permissions(), directory: await rt.directory() });
+    const actor: AccessActor = {
+      tenant: { id: tenant.id, slug: tenant.slug, displayName: tenant.displayName, schemaName: tenant.schemaName },
+      source: { actorId: null, requestId: `cli-${randomUUID()}`, ip: null, userAgent: 'plinth-cli' },
+    };
+    return fn(access, actor, rt);
   });
 }
 

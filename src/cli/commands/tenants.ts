@@ -28,7 +28,7 @@ export function tenantsCommand(): Command {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.ownerEmail)) throw new CliError(`--owner-email "${opts.ownerEmail}" is not an email address`, EXIT.usage);
       if (opts.ownerPassword !== undefined && opts.ownerPassword.length < 8) throw new CliError('--owner-password needs at least 8 characters', EXIT.usage);
       const password = opts.ownerPassword ?? randomBytes(15).toString('base64url');
-      const result = await withRuntime(async ({ database, migrations }) => {
+      const result = await withRuntime(async ({ database, migrations, directory }) => {
         const { ensureMember } = await import('../../modules/identity/service.ts');
         const started = performance.now();
         let existing = false;
@@ -36,6 +36,8 @@ export function tenantsCommand(): Command {
           existing = Boolean(await trx.selectFrom('accounts').select('id').where((eb) => eb(eb.fn('lower', ['email']), '=', opts.ownerEmail.toLowerCase())).executeTakeFirst());
           await ensureMember(trx, { tenantId: t.id, email: opts.ownerEmail, displayName: opts.ownerEmail.split('@')[0]!, password, role: 'owner' });
         });
+        // An API instance may hold "no such tenant" for the slug from an earlier request.
+        await (await directory()).invalidateTenant(tenant);
         return { tenant, existing, ms: Math.round(performance.now() - started) };
       });
       const owner = { email: opts.ownerEmail, password: result.existing || opts.ownerPassword ? null : password, existingAccount: result.existing };
@@ -82,10 +84,10 @@ export function tenantsCommand(): Command {
   for (const [name, status, verb] of [['suspend', 'suspended', 'suspended'], ['resume', 'active', 'resumed']] as const) {
     tenants
       .command(name)
-      .description(name === 'suspend' ? 'Suspend a tenant: the API answers 403 tenant_suspended (within TENANT_CACHE_TTL_MS on every API process)' : 'Make a suspended tenant active again')
+      .description(name === 'suspend' ? 'Suspend a tenant: every API instance answers 403 tenant_suspended at once' : 'Make a suspended tenant active again')
       .argument('<slug>')
       .action(async (slug: string, _opts: unknown, cmd: Command) => {
-        const t = await withRuntime(({ database }) => setTenantStatus(database.db, slug, status));
+        const t = await withRuntime(async ({ database, directory }) => setTenantStatus(database.db, slug, status, await directory()));
         output(cmd, t, () => `${verb} tenant "${t.slug}"`);
       });
   }
@@ -98,7 +100,7 @@ export function tenantsCommand(): Command {
     .option('--name <displayName>', 'new display name')
     .action(async (slug: string, opts: { slug?: string; name?: string }, cmd: Command) => {
       if (opts.slug === undefined && opts.name === undefined) throw new CliError('give --slug and/or --name', EXIT.usage);
-      const t = await withRuntime(({ database }) => renameTenant(database.db, slug, { slug: opts.slug, displayName: opts.name }));
+      const t = await withRuntime(async ({ database, directory }) => renameTenant(database.db, slug, { slug: opts.slug, displayName: opts.name }, await directory()));
       output(cmd, t, () => `tenant "${slug}" is now "${t.slug}" (${t.displayName})`);
     });
 
@@ -139,7 +141,11 @@ export function tenantsCommand(): Command {
     .option('--name <displayName>', "display name (default: the backed-up tenant's)")
     .action(async (file: string, opts: { as: string; name?: string }, cmd: Command) => {
       if (!existsSync(file)) throw new CliError(`no file ${file}`, EXIT.usage);
-      const r = await withRuntime(({ database, migrations }) => restoreTenant(database.db, migrations, file, { slug: opts.as, displayName: opts.name }));
+      const r = await withRuntime(async ({ database, migrations, directory }) => {
+        const restored = await restoreTenant(database.db, migrations, file, { slug: opts.as, displayName: opts.name });
+        await (await directory()).invalidateTenant(restored.tenant);
+        return restored;
+      });
       output(cmd, r, () =>
         [
           `restored "${r.restoredFrom.slug}" (version ${r.restoredFrom.version ?? 'none'}) as "${r.tenant.slug}", schema ${r.tenant.schemaName}: ${r.rows} row(s) in ${r.tables} table(s)`,
@@ -158,10 +164,11 @@ export function tenantsCommand(): Command {
     .option('--out <file>', 'export file (default: PLINTH_DATA_DIR/exports/<slug>-<timestamp>.json)')
     .action(async (slug: string, opts: { yes?: boolean; export: boolean; out?: string }, cmd: Command) => {
       if (!opts.yes) throw new CliError(`deleting tenant "${slug}" removes all its data: re-run with --yes`, EXIT.usage);
-      const r = await withRuntime(async ({ database, config }) => {
+      const r = await withRuntime(async ({ database, config, directory }) => {
         const exported = opts.export ? await exportTenant(database.db, slug, opts.out ?? defaultExportFile(config.PLINTH_DATA_DIR, slug)) : null;
         let bar: ReturnType<typeof progressBar> | undefined;
         const deleted = await deleteTenant(database.db, slug, {
+          directory: await directory(),
           // One step per batch of DROP_BATCH tables (one transaction each).
           onProgress: (done, total) => {
             bar ??= progressBar(cmd, Math.ceil(total / DROP_BATCH), `dropping ${total} tables, ${DROP_BATCH} per transaction`);

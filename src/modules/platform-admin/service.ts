@@ -1,7 +1,7 @@
 // The platform-admin API's operations: thin wrappers over the tenancy
-// functions the CLI uses too, plus the directory invalidation (this process
-// sees a change at once, others within TENANT_CACHE_TTL_MS) and the spare
-// pool refill (a job enqueued by the sign-up transaction).
+// functions the CLI uses too, plus the directory invalidation (every API
+// instance sees a change at once, through the cache's invalidation bus) and
+// the spare pool refill (a job enqueued by the sign-up transaction).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Platform } from '../../platform/module.ts';
@@ -43,7 +43,7 @@ export function createPlatformAdminService(platform: Platform) {
         if (config.TENANT_SPARE_POOL_SIZE > 0) await enqueueSparesRefill(platform.jobs, trx);
         await recordAudit(scopeToTenant(trx, t.schemaName), source, { action: 'platform.tenant.created', targetType: 'tenant', targetId: t.id, after: { slug: t.slug, displayName: t.displayName, ownerEmail: input.ownerEmail } });
       });
-      directory.invalidateTenant(tenant);
+      await directory.invalidateTenant(tenant);
       return {
         tenant: await getTenant(db, tenant.slug),
         owner: { email: input.ownerEmail, existingAccount, password: existingAccount || input.ownerPassword ? null : password },
@@ -59,7 +59,7 @@ export function createPlatformAdminService(platform: Platform) {
         }
         return after;
       });
-      directory.invalidateTenant(t);
+      await directory.invalidateTenant(t);
       return t;
     },
     async rename(slug: string, change: { slug?: string; displayName?: string }, source: AuditSource) {
@@ -69,8 +69,8 @@ export function createPlatformAdminService(platform: Platform) {
         await recordAudit(scopeToTenant(trx, after.schemaName), source, { action: 'platform.tenant.renamed', targetType: 'tenant', targetId: after.id, before: { slug: before.slug, displayName: before.displayName }, after: { slug: after.slug, displayName: after.displayName } });
         return after;
       });
-      directory.invalidateTenant({ id: t.id, slug });
-      directory.invalidateTenant(t);
+      await directory.invalidateTenant({ id: t.id, slug });
+      await directory.invalidateTenant(t);
       return t;
     },
     /**

@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { AccessClaims, TokenService } from './tokens.ts';
 
-export function cacheVerifiedTokens(tokens: TokenService, ttlMs: number, max = 10_000): TokenService {
+export function cacheVerifiedTokens(tokens: TokenService, ttlMs: number, max = 30_000): TokenService {
   if (ttlMs <= 0) return tokens;
   const verified = new LRUCache<string, { claims: AccessClaims; expiresAt: number }>({ max, ttl: ttlMs });
   return {

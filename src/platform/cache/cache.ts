@@ -36,6 +36,8 @@ export interface CacheOptions<T> {
 export interface Cache<T> {
   /** The value of (namespace, key): from the process, else Redis, else `load()` (then stored in both). */
   get(ns: string, key: string, load: () => Promise<T>): Promise<T>;
+  /** Loads (ns, key) again, bypassing both levels, and stores the result (this instance only). */
+  reload(ns: string, key: string, load: () => Promise<T>): Promise<T>;
   /** Drops one key, or a whole namespace, here, in Redis and on every other instance. Call after the change committed. */
   invalidate(ns: string, key?: string): Promise<void>;
   readonly stats: CacheStats;
@@ -146,6 +148,24 @@ export function createCacheStore(opts: CacheStoreOptions): CacheStore {
       caches.set(name, c);
       const encode = co.encode ?? ((v: T) => v);
       const decode = co.decode ?? ((raw: unknown) => raw as T);
+      const loadAndStore = async (ns: string, key: string, load: () => Promise<T>, generation: number): Promise<T> => {
+        const value = await load();
+        if (c.generation !== generation) return value;
+        c.l1.set(`${ns}${SEP}${key}`, { v: value });
+        const r = l2();
+        if (r) {
+          const h = hashKey(name, ns);
+          r.multi()
+            .hset(h, key, JSON.stringify({ v: encode(value), exp: Date.now() + opts.ttlMs }))
+            .pexpire(h, opts.ttlMs)
+            .exec()
+            .catch((err: Error) => {
+              c.stats.redisErrors++;
+              warn('cache: Redis write failed', { err: err.message });
+            });
+        }
+        return value;
+      };
       return {
         stats: c.stats,
         async get(ns, key, load) {
@@ -177,22 +197,12 @@ export function createCacheStore(opts: CacheStoreOptions): CacheStore {
             }
           }
           c.stats.misses++;
-          const value = await load();
-          if (c.generation === generation) {
-            c.l1.set(k, { v: value });
-            if (r) {
-              const h = hashKey(name, ns);
-              r.multi()
-                .hset(h, key, JSON.stringify({ v: encode(value), exp: Date.now() + opts.ttlMs }))
-                .pexpire(h, opts.ttlMs)
-                .exec()
-                .catch((err: Error) => {
-                  c.stats.redisErrors++;
-                  warn('cache: Redis write failed', { err: err.message });
-                });
-            }
-          }
-          return value;
+          return loadAndStore(ns, key, load, generation);
+        },
+        async reload(ns, key, load) {
+          if (!enabled) return load();
+          c.stats.misses++;
+          return loadAndStore(ns, key, load, c.generation);
         },
         async invalidate(ns, key) {
           dropLocal(c, ns, key);

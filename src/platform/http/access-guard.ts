@@ -102,6 +102,14 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
     if (problems.length > 0) throw new Error(`Refusing to start: every route must declare a permission or public: true.\n  ${problems.join('\n  ')}`);
   });
 
+  // A cached tenant row may predate `plinth migrate up` (run by another
+  // process, which does not announce each of thousands of tenants): an
+  // outdated version is read again before the request is refused.
+  const currentTenant = async (by: { slug: string } | { id: string }): Promise<Tenant> => {
+    const lookup = (fresh: boolean) => ('slug' in by ? deps.directory.bySlug(by.slug, fresh) : deps.directory.byId(by.id, fresh));
+    const cached = await lookup(false);
+    return usableTenant(cached && cached.schemaVersion !== deps.migrations.latest ? await lookup(true) : cached);
+  };
   const usableTenant = (tenant: Tenant | null): Tenant => {
     if (!tenant) throw new AppError('tenant_not_found');
     if (tenant.status === 'suspended') throw new AppError('tenant_suspended');
@@ -121,7 +129,7 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
       if (config.tenant !== 'required') return;
       const slug = requestedSlug(request, deps.tenantBaseDomain);
       if (!slug) throw new AppError('tenant_required');
-      const tenant = usableTenant(await deps.directory.bySlug(slug));
+      const tenant = await currentTenant({ slug });
       request.plinth.publicCtx = { requestId: request.id, tenant: tenantRef(tenant) };
       return;
     }
@@ -135,7 +143,7 @@ export function registerAccessGuard(app: FastifyInstance, deps: GuardDeps) {
       return;
     }
     const slug = requestedSlug(request, deps.tenantBaseDomain);
-    const tenant = usableTenant(slug ? await deps.directory.bySlug(slug) : await deps.directory.byId(claims.tenantId));
+    const tenant = await currentTenant(slug ? { slug } : { id: claims.tenantId });
     if (tenant.id !== claims.tenantId) throw new AppError('tenant_mismatch', `The access token was issued for another tenant than "${tenant.slug}"`);
     const access = await deps.directory.access(tenant, claims.accountId);
     if (!access) throw new AppError('permission_denied', 'Your account is not an active member of this tenant');

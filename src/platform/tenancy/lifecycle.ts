@@ -1,8 +1,8 @@
 // Tenant operations after sign-up, shared by the CLI and the platform-admin
 // API: list, show, suspend/resume, rename, delete. Each one is a single write
-// to `public.tenants`; API processes see it within TENANT_CACHE_TTL_MS (the
-// directory cache), and the process that made it invalidates at once through
-// `directory` when it passes one.
+// to `public.tenants`, which API processes cache (the tenant directory): the
+// caller passes its `directory`, whose invalidation reaches every instance at
+// once (without one, they see the change within TENANT_CACHE_TTL_MS).
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { TenantStatus } from '../db/public-tables.ts';
@@ -69,7 +69,7 @@ export async function getTenant(db: Db, slug: string): Promise<TenantSummary & {
 export async function setTenantStatus(db: Db, slug: string, status: TenantStatus, directory?: Invalidate): Promise<TenantSummary> {
   const t = await fleetDb(db).updateTable('tenants').set({ status, updatedAt: new Date() }).where('slug', '=', slug).returningAll().executeTakeFirst();
   if (!t) throw new AppError('tenant_not_found', `No tenant "${slug}"`);
-  directory?.invalidateTenant(t);
+  await directory?.invalidateTenant(t);
   return summary(t, await sizesOf(db, [t.schemaName]));
 }
 
@@ -87,8 +87,8 @@ export async function renameTenant(db: Db, slug: string, change: { slug?: string
       .returningAll()
       .executeTakeFirst();
     if (!t) throw new AppError('tenant_not_found', `No tenant "${slug}"`);
-    directory?.invalidateTenant({ id: t.id, slug });
-    directory?.invalidateTenant(t);
+    await directory?.invalidateTenant({ id: t.id, slug });
+    await directory?.invalidateTenant(t);
     return summary(t, await sizesOf(db, [t.schemaName]));
   } catch (error) {
     if (isUniqueViolation(error, 'tenants_slug_key')) throw new AppError('tenant_slug_taken', `The slug "${newSlug}" is taken`, { cause: error });
@@ -109,7 +109,7 @@ export const DROP_BATCH = 50;
 export async function deleteTenant(db: Db, slug: string, opts: { directory?: Invalidate; onProgress?: (dropped: number, total: number) => void } = {}): Promise<{ slug: string; droppedTables: number }> {
   const t = await fleetDb(db).updateTable('tenants').set({ status: 'suspended', updatedAt: new Date() }).where('slug', '=', slug).returning(['id', 'slug', 'schemaName']).executeTakeFirst();
   if (!t) throw new AppError('tenant_not_found', `No tenant "${slug}"`);
-  opts.directory?.invalidateTenant(t);
+  await opts.directory?.invalidateTenant(t);
   const schema = assertSchemaName(t.schemaName);
   const { rows } = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema} order by tablename`.execute(db);
   let dropped = 0;
@@ -124,6 +124,6 @@ export async function deleteTenant(db: Db, slug: string, opts: { directory?: Inv
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(trx);
     await trx.deleteFrom('tenants').where('id', '=', t.id).execute();
   });
-  opts.directory?.invalidateTenant(t);
+  await opts.directory?.invalidateTenant(t);
   return { slug, droppedTables: dropped };
 }
