@@ -1,4 +1,5 @@
-// `node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N]`
+// `node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N] [--sites]`
+// (--sites: also the 25 functions that allocate most per request in this tree)
 // The platform's own request path, this tree against another revision, in one
 // process: both apps (and the bare limit's route) serve the reference read or
 // write through app.inject against the same tenant, in interleaved rounds, and
@@ -17,12 +18,12 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { openBenchDatabase } from './lib/database.ts';
 import { registerBareRoutes } from './baselines/bare-routes.ts';
-import { BENCH_EMAIL, BENCH_PASSWORD, createBenchTenant } from './lib/fixtures.ts';
+import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_RATE_LIMITS, createBenchTenant } from './lib/fixtures.ts';
 import { ROOT_DIR } from './lib/servers.ts';
 import { loadConfig, readEnv } from '../src/config.ts';
 import { createDatabase } from '../src/platform/db/database.ts';
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' } } });
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false } } });
 const [rev, op = 'read'] = positionals;
 if (!rev || (op !== 'read' && op !== 'write')) {
   process.stderr.write('usage: node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N]\n');
@@ -40,7 +41,7 @@ const database = await openBenchDatabase(process.env.DATABASE_URL);
 type Target = { inject: (o: object) => Promise<{ statusCode: number; body: string }>; headers: Record<string, string>; close(): Promise<void> };
 try {
   const { tenant, ownerId } = await createBenchTenant(database.db, 'bench-compare', 10_000);
-  const config = loadConfig({ ...readEnv(), DATABASE_URL: database.url, LOG_LEVEL: 'silent', ACCESS_TOKEN_TTL_SECONDS: '3600', JOBS_IN_API: 'false' });
+  const config = loadConfig({ ...readEnv(), DATABASE_URL: database.url, LOG_LEVEL: 'silent', ACCESS_TOKEN_TTL_SECONDS: '3600', JOBS_IN_API: 'false', ...BENCH_RATE_LIMITS });
   const plinth = async (root: string): Promise<Target> => {
     const { buildApp } = (await import(join(root, 'src', 'app.ts'))) as typeof import('../src/app.ts');
     const { db, pool } = createDatabase({ url: database.url, poolMax: 10, statementTimeoutMs: 0 });
@@ -53,6 +54,7 @@ try {
   // The limit's two routes (bench/baselines/bare.ts), in this process.
   const bare = async (): Promise<Target> => {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+    pool.on('error', () => {});
     const app = Fastify({ logger: false });
     registerBareRoutes(app, pool, tenant.schemaName, ownerId);
     await app.ready();
@@ -90,12 +92,19 @@ try {
     await run(t, 500);
     const { profile } = await session.post('HeapProfiler.stopSampling');
     let bytes = 0;
+    const sites = new Map<string, number>();
     const walk = (n: typeof profile.head) => {
       bytes += n.selfSize;
+      const site = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(`file://${ROOT_DIR}/`, '')}:${n.callFrame.lineNumber + 1}`;
+      sites.set(site, (sites.get(site) ?? 0) + n.selfSize);
       n.children.forEach(walk);
     };
     walk(profile.head);
     allocated[name] = bytes / 500 / 1024;
+    if (opts.sites && name === 'this tree') {
+      process.stdout.write(`allocation sites of this tree (KiB/request):\n`);
+      for (const [site, b] of [...sites].sort((x, y) => y[1] - x[1]).slice(0, 25)) process.stdout.write(`  ${(b / 500 / 1024).toFixed(1).padStart(6)}  ${site}\n`);
+    }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   process.stdout.write(`${op}: ${rounds} interleaved rounds of ${requests} requests, ${concurrency} at a time\n`);
@@ -105,6 +114,10 @@ try {
   const ratio = (a: string, b: string) => (median(cpu[a]!) / median(cpu[b]!)).toFixed(3);
   process.stdout.write(`  CPU this tree / ${rev}: ${ratio('this tree', rev)}; limit / ${rev}: ${ratio('limit', rev)}; limit / this tree: ${ratio('limit', 'this tree')}\n`);
   for (const t of Object.values(targets)) await t.close();
+} catch (error) {
+  // Dropping the database in `finally` makes the apps' LISTEN clients fail: say why first.
+  process.stderr.write(`compare failed: ${(error as Error).stack}\n`);
+  process.exitCode = 1;
 } finally {
   await database.close();
   rmSync(other, { recursive: true, force: true });

@@ -29,10 +29,10 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = 
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { quick: { type: 'boolean', default: false }, load: { type: 'string' }, record: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, tenants: { type: 'string', default: '10000' }, help: { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, load: { type: 'string' }, record: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false }, tenants: { type: 'string', default: '10000' }, help: { type: 'boolean', default: false } },
 });
 if (opts.help) {
-  process.stdout.write(`npm run bench -- [${Object.keys(BENCHMARKS).join('|')}...] [--quick] [--load wrk|autocannon] [--record] [--profile] [--tenants N]\n`);
+  process.stdout.write(`npm run bench -- [${Object.keys(BENCHMARKS).join('|')}...] [--quick] [--load wrk|autocannon] [--record] [--profile] [--redis] [--tenants N]\n  --redis: Plinth uses REDIS_URL (shared rate limits, second cache level); by default it runs as a single instance without Redis\n`);
   process.exit(0);
 }
 const unknown = positionals.filter((n) => !BENCHMARKS[n]);
@@ -50,6 +50,14 @@ const tool = (opts.load as LoadTool | undefined) ?? defaultLoadTool();
 const started = Date.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
 
+function redisUrl(): string {
+  if (!process.env.REDIS_URL) {
+    process.stderr.write('--redis needs REDIS_URL\n');
+    process.exit(2);
+  }
+  return process.env.REDIS_URL;
+}
+
 const database = await openBenchDatabase(process.env.DATABASE_URL);
 // Ctrl-C or a CI timeout: still drop the bench database (or stop the embedded server).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -65,6 +73,7 @@ const ctx: BenchContext = {
   poolMax: 10,
   tenants: Math.max(20, Number(opts.tenants) || 10_000),
   plinthNodeArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [],
+  plinthEnv: opts.redis ? { BENCH_REDIS_URL: redisUrl() } : {},
   run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
   log,
   async login(baseUrl, slug, email, password) {
@@ -108,7 +117,7 @@ try {
   const ok = Object.values(results).filter((r): r is BenchResult => 'rows' in r);
   const table = formatTable(ok.flatMap((r) => r.rows));
   const notes = ok.flatMap((r) => r.notes);
-  const header = `${date}, ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}, load: ${tool}, ${ctx.run.connections} connections, ${ctx.run.durationS} s per run after ${ctx.run.warmupS} s warm-up${quick ? ', QUICK' : ''}`;
+  const header = `${date}, ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}, Plinth ${opts.redis ? 'with Redis (REDIS_URL)' : 'without Redis'}, load: ${tool}, ${ctx.run.connections} connections, ${ctx.run.durationS} s per run after ${ctx.run.warmupS} s warm-up${quick ? ', QUICK' : ''}`;
   process.stdout.write(`\n${header}\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
   for (const [name, r] of Object.entries(results)) if ('error' in r) process.stdout.write(`\n${name} FAILED:\n${r.error}\n`);
 

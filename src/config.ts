@@ -24,6 +24,7 @@ export const ConfigSchema = Type.Object({
   EMBEDDED_PG_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Port of the embedded PostgreSQL; 0 picks a free one.' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10, description: 'Connections in the pool.' }),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'statement_timeout of pooled connections.' }),
+  DB_POOL_GROUPS: Type.Integer({ minimum: 0, maximum: 500, default: 0, description: 'Connection groups for tenant affinity: a tenant\'s queries use its group\'s connections (borrowing when they are all busy), so each PostgreSQL backend caches the catalog of fewer tenants. 0: DB_POOL_MAX / 2 (two connections a group); 1: no affinity.' }),
   DB_POOL_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'Close pooled connections older than this (0: never): a backend caches catalog entries of every tenant table it touched.' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   TRUST_PROXY: Bool(false, 'Trust X-Forwarded-* headers (behind a reverse proxy).'),
@@ -34,7 +35,7 @@ export const ConfigSchema = Type.Object({
   ),
   TENANT_CACHE_TTL_MS: Type.Integer({
     minimum: 0,
-    default: 60000,
+    default: 300000,
     description: "How long a tenant lookup, a member's permission set and a verified access token are reused (in process, and in Redis with REDIS_URL). Changes made through the API or CLI invalidate cached entries on every instance at once, so this is a backstop for changes made by hand in the database (0: no cache). The CLI must share the API's REDIS_URL: the invalidations travel on Redis when it is set, else on PostgreSQL NOTIFY.",
   }),
   TENANT_SPARE_POOL_SIZE: Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'Pre-migrated spare tenant schemas kept ready for sign-up (`plinth tenants pool refill`); 0 disables the pool.' }),

@@ -29,7 +29,7 @@ from sqlalchemy.orm import declarative_base
 URL = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://", 1).replace("postgres://", "postgresql+asyncpg://", 1)
 SECRET = os.environ["JWT_SECRET"]
 ISSUER = os.environ.get("JWT_ISSUER", "plinth")
-TTL = int(os.environ.get("TENANT_CACHE_TTL_MS", "2000")) / 1000
+TTL = int(os.environ.get("TENANT_CACHE_TTL_MS", "60000")) / 1000
 POOL = int(os.environ.get("DB_POOL_MAX", "10"))
 
 engine = create_async_engine(URL, pool_size=POOL, max_overflow=0)

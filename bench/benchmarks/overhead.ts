@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { BenchContext, BenchResult, Row } from './types.ts';
 import { measure, type Measurement } from '../lib/measure.ts';
 import { BENCH_DIR, freePort, seedsStackAvailable, startNodeServer, startPolledServer, type RunningServer } from '../lib/servers.ts';
+import { loadConfig } from '../../src/config.ts';
 import { BENCH_EMAIL, BENCH_PASSWORD, createBenchTenant, BENCH_RATE_LIMITS } from '../lib/fixtures.ts';
 
 const CONTACTS = 10_000;
@@ -33,7 +34,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
     },
     {
       name: 'plinth',
-      start: () => startNodeServer('plinth', join(BENCH_DIR, 'servers', 'plinth.ts'), env, ctx.plinthNodeArgs),
+      start: () => startNodeServer('plinth', join(BENCH_DIR, 'servers', 'plinth.ts'), { ...env, ...ctx.plinthEnv }, ctx.plinthNodeArgs),
       headers: async (server) => ({ authorization: `Bearer ${await ctx.login(server.url, tenant.slug, BENCH_EMAIL, BENCH_PASSWORD)}`, 'x-tenant': tenant.slug }),
     },
   ];
@@ -48,7 +49,7 @@ export async function overhead(ctx: BenchContext): Promise<BenchResult> {
           'seeds (FastAPI + SQLAlchemy)',
           '/usr/bin/python3',
           ['-m', 'uvicorn', 'seeds_stack:app', '--host', '127.0.0.1', '--port', String(port), '--no-access-log', '--log-level', 'warning', '--loop', 'uvloop', '--http', 'httptools'],
-          { cwd: join(BENCH_DIR, 'baselines'), port, readyPath: '/health', env: { ...env, JWT_SECRET: secret.toString('hex'), JWT_ISSUER: 'plinth', TENANT_CACHE_TTL_MS: '2000' } },
+          { cwd: join(BENCH_DIR, 'baselines'), port, readyPath: '/health', env: { ...env, JWT_SECRET: secret.toString('hex'), JWT_ISSUER: 'plinth', TENANT_CACHE_TTL_MS: String(loadConfig({}).TENANT_CACHE_TTL_MS) } },
         ),
       headers: async () => ({
         authorization: `Bearer ${await new SignJWT({ tid: tenant.id }).setProtectedHeader({ alg: 'HS256' }).setSubject(ownerId).setIssuer('plinth').setAudience('plinth-api').setIssuedAt().setExpirationTime('1h').sign(new Uint8Array(Buffer.from(secret.toString('hex'))))}`,

@@ -18,11 +18,17 @@ import { FLEET_CONTACTS, FLEET_PREFIX, fillTo, fleetOwner } from '../fleet/fleet
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { BENCH_RATE_LIMITS } from '../lib/fixtures.ts';
+import { defaultGroups } from '../../src/platform/db/database.ts';
+import { loadConfig } from '../../src/config.ts';
 
 interface Phase {
   label: string;
   tenants: number;
   lifetimeS: number;
+  /** DB_POOL_GROUPS (0: the default, DB_POOL_MAX / 2; 1: no tenant affinity). */
+  groups: number;
+  /** Plinth, or the limit (bench/baselines/bare.ts: the same SQL on the schema of the X-Tenant slug, nothing else). */
+  server: 'plinth' | 'limit';
 }
 
 export async function scaling(ctx: BenchContext): Promise<BenchResult> {
@@ -38,12 +44,20 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const headerSets = await Promise.all(fleet.map(async (t) => ({ authorization: `Bearer ${(await tokens.issue({ accountId: ownerId, tenantId: t.id })).accessToken}`, 'x-tenant': t.slug })));
 
   // Longer runs than the other benchmarks: 10,000 tenants need many requests before each has been visited.
-  const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupS: 10 };
+  // The warm-up is `passes` passes over the large fleet (in every phase, so all get the same number of requests):
+  // the steady state of a running instance, whose caches hold the tenants it serves.
+  const passes = ctx.warmupPasses ?? 2;
+  const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many };
   const capS = ctx.quick ? 1 : 8;
   const phases: Phase[] = [
-    { label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0 },
-    { label: `${many} tenants, connections never recycled`, tenants: many, lifetimeS: 0 },
-    { label: `${many} tenants, connections recycled after ${capS} s`, tenants: many, lifetimeS: capS },
+    { label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth' },
+    { label: `${many} tenants, connections never recycled`, tenants: many, lifetimeS: 0, groups: 0, server: 'plinth' },
+    { label: `${many} tenants, connections recycled after ${capS} s`, tenants: many, lifetimeS: capS, groups: 0, server: 'plinth' },
+    // Baselines of the same run: one pool without tenant affinity (every backend serves every tenant),
+    // and the limit, to tell what PostgreSQL itself pays for the spread from what Plinth adds.
+    { label: `${many} tenants, no tenant affinity (DB_POOL_GROUPS=1)`, tenants: many, lifetimeS: 0, groups: 1, server: 'plinth' },
+    { label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 1, server: 'limit' },
+    { label: `${many} tenants`, tenants: many, lifetimeS: 0, groups: 1, server: 'limit' },
   ];
   const results: Array<Phase & { m: Measurement; memory: BackendMemory; load: number }> = [];
   for (const phase of phases) {
@@ -52,27 +66,33 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
       LOG_LEVEL: 'silent',
       DB_POOL_MAX: String(ctx.poolMax),
       DB_POOL_MAX_LIFETIME_SECONDS: String(phase.lifetimeS),
+      DB_POOL_GROUPS: String(phase.groups),
       ACCESS_TOKEN_TTL_SECONDS: '3600',
       MIGRATE_TENANTS_ON_BOOT: 'false',
       JOBS_IN_API: 'false',
       ...BENCH_RATE_LIMITS,
+      ...ctx.plinthEnv,
     };
-    const server = await startNodeServer('plinth', join(BENCH_DIR, 'servers', 'plinth.ts'), env, ctx.plinthNodeArgs, 180_000);
+    const server =
+      phase.server === 'plinth'
+        ? await startNodeServer('plinth', join(BENCH_DIR, 'servers', 'plinth.ts'), env, ctx.plinthNodeArgs, 180_000)
+        : await startNodeServer('limit (bare Fastify + pg)', join(BENCH_DIR, 'baselines', 'bare.ts'), { DATABASE_URL: ctx.database.url, DB_POOL_MAX: String(ctx.poolMax), BENCH_SCHEMA: 'by-tenant-header', BENCH_OWNER: ownerId }, [], 180_000);
     try {
       const m = await measure(server, { method: 'GET', path: '/v1/contacts?limit=50', headers: {}, headerSets: headerSets.slice(0, phase.tenants) }, run, { pool: ctx.database.pool, database: ctx.database.name });
-      const memory = await backendMemory(ctx.database.pool, ctx.database.name, 'plinth');
+      const memory = await backendMemory(ctx.database.pool, ctx.database.name, phase.server === 'plinth' ? 'plinth' : 'plinth-limit');
       results.push({ ...phase, m, memory, load: loadavg()[0]! });
-      ctx.log(`${phase.label}: ${m.rps.toFixed(0)} req/s, p99 ${m.p99Ms.toFixed(1)} ms, ${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB`);
+      ctx.log(`${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s, p99 ${m.p99Ms.toFixed(1)} ms, ${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB`);
     } finally {
       await server.stop();
     }
   }
 
-  const [few, uncapped, capped] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+  type Result = (typeof results)[0];
+  const [few, uncapped, capped, unaffine, limitFew, limitMany] = results as [Result, Result, Result, Result, Result, Result];
   const mem = (p: typeof few) => `PG backends: ${p.memory.backends}, private ${p.memory.privateMb.toFixed(0)} MiB (${(p.memory.privateMb / Math.max(1, p.memory.backends)).toFixed(1)} per backend), RSS ${p.memory.rssMb.toFixed(0)} MiB`;
-  const ratio = (p: typeof few) => {
-    const r = p.m.p99Ms / few.m.p99Ms;
-    return `p99 ${r.toFixed(2)}× of ${few.tenants} tenants${r <= 1.3 ? ' (target ≤1.3 met)' : ' (target ≤1.3 MISSED)'}; ${(p.m.rps / few.m.rps).toFixed(2)}× throughput`;
+  const ratio = (p: Result, base = few) => {
+    const r = p.m.p99Ms / base.m.p99Ms;
+    return `p99 ${r.toFixed(2)}× of ${base.tenants} tenants${base === few ? (r <= 1.3 ? ' (target ≤1.3 met)' : ' (target ≤1.3 MISSED)') : ''}; ${(p.m.rps / base.m.rps).toFixed(2)}× throughput`;
   };
   const rows: Row[] = [
     { benchmark: 'tenant scaling', target: `plinth, ${few.label}`, measurement: few.m, ratio: mem(few) },
@@ -83,11 +103,19 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
       measurement: capped.m,
       ratio: `${ratio(capped)}; ${mem(capped)}; backend memory ${(capped.memory.privateMb / Math.max(1, uncapped.memory.privateMb)).toFixed(2)}× of never recycled`,
     },
+    {
+      benchmark: 'tenant scaling',
+      target: `plinth, ${unaffine.label}`,
+      measurement: unaffine.m,
+      ratio: `${ratio(unaffine)}; ${mem(unaffine)}; with affinity: p99 ${(uncapped.m.p99Ms / unaffine.m.p99Ms).toFixed(2)}×, backend memory ${(uncapped.memory.privateMb / Math.max(1, unaffine.memory.privateMb)).toFixed(2)}× of this`,
+    },
+    { benchmark: 'tenant scaling', target: `limit, ${limitFew.label}`, measurement: limitFew.m, ratio: mem(limitFew) },
+    { benchmark: 'tenant scaling', target: `limit, ${limitMany.label}`, measurement: limitMany.m, ratio: `${ratio(limitMany, limitFew)}; ${mem(limitMany)}` },
   ];
   return {
     rows,
     notes: [
-      `tenant scaling: ${run.durationS} s per run after ${run.warmupS} s warm-up, ${run.connections} connections, DB pool ${ctx.poolMax}; GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`,
+      `tenant scaling: ${run.durationS} s per run after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`,
     ],
     data: results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, memory })),
   };

@@ -9,8 +9,12 @@ export interface BenchContext {
   poolMax: number;
   /** Tenants of the large phase of the scaling benchmark (full mode). */
   tenants: number;
+  /** Passes over the large fleet before the scaling benchmark measures (default 2). */
+  warmupPasses?: number;
   /** Node flags for the Plinth server (--profile adds --cpu-prof). */
   plinthNodeArgs: string[];
+  /** Environment of every Plinth server: BENCH_REDIS_URL with --redis (bench/servers/plinth.ts). */
+  plinthEnv: Record<string, string>;
   log(msg: string): void;
   /** A real access token from POST /v1/auth/login. */
   login(baseUrl: string, slug: string, email: string, password: string): Promise<string>;

@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { openBenchDatabase, type BenchDatabase } from '../lib/database.ts';
 import { formatTable } from '../lib/table.ts';
+import { join } from 'node:path';
+import { BENCH_DIR } from '../lib/servers.ts';
 import { defaultLoadTool } from '../lib/load.ts';
 import type { BenchContext, BenchResult } from '../benchmarks/types.ts';
 import { scaling } from '../benchmarks/scaling.ts';
@@ -27,6 +29,10 @@ export interface FleetRunOptions {
   /** Fleet size (default 10,000; quick 300). */
   tenants?: number;
   only?: Array<'fleet' | 'scaling'>;
+  /** Passes over the fleet before the scaling benchmark measures. */
+  warmupPasses?: number;
+  /** Node flags of the Plinth servers (--profile: --cpu-prof). */
+  plinthNodeArgs?: string[];
   /** An existing database to top up and keep (else a fresh one, dropped after). */
   databaseUrl?: string;
   log?: (msg: string) => void;
@@ -45,7 +51,9 @@ export async function runFleet(opts: FleetRunOptions = {}): Promise<Record<strin
     quick,
     poolMax: 10,
     tenants,
-    plinthNodeArgs: [],
+    warmupPasses: opts.warmupPasses,
+    plinthNodeArgs: opts.plinthNodeArgs ?? [],
+    plinthEnv: {},
     run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
     log,
     login: () => Promise.reject(new Error('not used by the fleet benchmarks')),
@@ -69,12 +77,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       'reuse-database': { type: 'string' },
       embedded: { type: 'string' },
       'fill-only': { type: 'boolean', default: false },
+      'warmup-passes': { type: 'string' },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only]\n' +
+      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--profile]\n' +
         '  10,000 tenants (--quick: 300). --reuse-database: top up and measure a database an earlier run filled (kept afterwards).\n' +
         '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
         '  --fill-only: only top the fleet up to --tenants.\n',
@@ -97,7 +107,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       }
       log('filled');
     } else {
-      const results = await runFleet({ quick: values.quick, tenants, only: values.only as FleetRunOptions['only'], databaseUrl, log });
+      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [], only: values.only as FleetRunOptions['only'], databaseUrl, log });
       for (const r of Object.values(results)) {
         process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(r.data, null, 2)}\n`);
       }

@@ -21,6 +21,8 @@ export interface RunSettings {
   durationS: number;
   warmupS: number;
   maxRequests: number;
+  /** Warm up for this many requests instead of warmupS seconds (e.g. a pass over every tenant). */
+  warmupRequests?: number;
 }
 
 export async function measure(
@@ -30,10 +32,17 @@ export async function measure(
   pg: { pool: pg.Pool; database: string },
 ): Promise<Measurement> {
   const full: LoadPlan = { ...plan, url: server.url, connections: run.connections, durationS: run.durationS, maxRequests: run.maxRequests };
-  if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
+  if (run.warmupRequests) {
+    // wrk stops sending at its request cap but still runs for its whole duration: size the
+    // warm-up in seconds from the rate of a first 5 s (capped at 5 minutes).
+    const first = await runLoad({ ...full, durationS: 5 }, run.tool);
+    const left = run.warmupRequests - first.requests;
+    if (left > 0) await runLoad({ ...full, durationS: Math.min(300, Math.ceil((1.1 * left) / Math.max(1, first.requests / first.durationS))), maxRequests: left }, run.tool);
+  } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
   const backends = await backendPids(pg.pool, pg.database);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
+  if (process.env.BENCH_DEBUG) process.stderr.write(`measure ${server.name}: ${backends.length} backends ${backends.join(',')} cpu0 ${db0}\n`);
   const load = await runLoad(full, run.tool);
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
   const result: Measurement = {

@@ -89,8 +89,8 @@ export async function startPolledServer(name: string, cmd: string, args: string[
 
 /** Whether the seeds' Python stack can run here (Debian packages installed). */
 export function seedsStackAvailable(): { ok: boolean; why?: string } {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sqlalchemy, asyncpg, jose'], { encoding: 'utf8' });
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sqlalchemy, asyncpg, jose, uvloop, httptools'], { encoding: 'utf8' });
   if (probe.error) return { ok: false, why: '/usr/bin/python3 not found' };
-  if (probe.status !== 0) return { ok: false, why: `missing Debian packages (${probe.stderr.trim().split('\n').at(-1)}); apt-get install -y python3-fastapi python3-uvicorn python3-sqlalchemy python3-asyncpg python3-jose` };
+  if (probe.status !== 0) return { ok: false, why: `missing Debian packages (${probe.stderr.trim().split('\n').at(-1)}); apt-get install -y python3-fastapi python3-uvicorn python3-sqlalchemy python3-asyncpg python3-jose python3-uvloop python3-httptools` };
   return { ok: true };
 }

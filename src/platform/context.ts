@@ -3,6 +3,7 @@
 // their first argument.
 import type { Kysely } from 'kysely';
 import { assertSchemaName } from './tenancy/schema-name.ts';
+import { forTenant } from './db/database.ts';
 import type { RecordScope } from './record-scope.ts';
 
 export interface TenantRef {
@@ -48,5 +49,5 @@ export interface PublicContext {
   tenant: TenantRef;
 }
 
-/** The tenant-scoped view of the platform database (or of a transaction on it). */
-export const scopeToTenant = (db: Kysely<any>, schemaName: string): TenantDb => db.withSchema(assertSchemaName(schemaName)) as unknown as TenantDb;
+/** The tenant-scoped view of the platform database (on the tenant's connection group, db/tenant-affinity.ts), or of a transaction on it. */
+export const scopeToTenant = (db: Kysely<any>, schemaName: string): TenantDb => forTenant(db, assertSchemaName(schemaName)).withSchema(schemaName) as unknown as TenantDb;

@@ -31,7 +31,8 @@ export class FastCamelCasePlugin extends CamelCasePlugin {
     const nested = !opt.maintainNestedObjectKeys;
     this.#deep = (value) => {
       if (typeof value !== 'object' || value === null || value instanceof Date) return value;
-      if (Array.isArray(value)) return value.map((item) => (nested && isPlainObject(item) ? this.mapRow(item) : item));
+      // An array without objects (text[], uuid[]) is kept: a copy would hold the same items.
+      if (Array.isArray(value)) return nested && value.some(isPlainObject) ? value.map((item) => (isPlainObject(item) ? this.mapRow(item) : item)) : value;
       return nested && isPlainObject(value) ? this.mapRow(value) : value;
     };
   }

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { PublicDatabase } from './public-tables.ts';
 import { FastCamelCasePlugin } from './camel-case.ts';
+import { createAffinityPool } from './tenant-affinity.ts';
+import { parseTimestamptz } from './timestamptz.ts';
 
 export type Db = Kysely<PublicDatabase>;
 
@@ -12,26 +14,54 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Pooled connections older than this are closed when released (0: never). Default 300. */
   maxLifetimeSeconds?: number;
+  /** Connection groups for tenant affinity (tenant-affinity.ts); default poolMax / 2, 1 turns affinity off. */
+  groups?: number;
+}
+
+/** The default number of connection groups: two connections per group. */
+export const defaultGroups = (poolMax: number) => Math.max(1, Math.floor(poolMax / 2));
+
+// Each root Db's per-group twins, for forTenant().
+const tenantGroups = new WeakMap<Kysely<any>, { groupOf(key: string): number; dbs: Db[] }>();
+
+/**
+ * The Kysely instance for a tenant's queries: the root db's twin whose
+ * connections belong to the tenant's group (see tenant-affinity.ts). Anything
+ * else (a transaction, a db without groups) is returned as is.
+ */
+export function forTenant<T extends Kysely<any>>(db: T, schemaName: string): T {
+  const groups = tenantGroups.get(db);
+  return groups ? (groups.dbs[groups.groupOf(schemaName)] as unknown as T) : db;
 }
 
 // bigint (int8) and numeric come back as strings by default; counts and sizes
 // in this platform fit in a JS number, amounts stay strings (see modules).
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 export function createDatabase(opts: DatabaseOptions): { db: Db; pool: pg.Pool } {
-  const pool = new pg.Pool({
-    connectionString: opts.url,
-    max: opts.poolMax,
-    statement_timeout: opts.statementTimeoutMs || undefined,
-    application_name: opts.applicationName ?? 'plinth',
-    // Recycle connections: per-backend catalog caches grow with the number of
-    // tenant schemas a connection has touched (see docs/scaling.md, measured in bench/fleet).
-    maxLifetimeSeconds: opts.maxLifetimeSeconds ?? 300,
-    idleTimeoutMillis: 30_000,
-  });
+  const affinity = createAffinityPool(
+    {
+      connectionString: opts.url,
+      max: opts.poolMax,
+      statement_timeout: opts.statementTimeoutMs || undefined,
+      application_name: opts.applicationName ?? 'plinth',
+      // Recycle connections: per-backend catalog caches grow with the number of
+      // tenant schemas a connection has touched (see docs/scaling.md, measured in bench/fleet).
+      maxLifetimeSeconds: opts.maxLifetimeSeconds ?? 300,
+      idleTimeoutMillis: 30_000,
+    },
+    opts.groups ?? defaultGroups(opts.poolMax),
+  );
+  const { pool } = affinity;
   // An idle client losing its server (DB restart) must not crash the process.
   pool.on('error', () => {});
-  const db = new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool }), plugins: [new FastCamelCasePlugin()] });
+  const plugins = [new FastCamelCasePlugin()];
+  const db = new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool }), plugins });
+  if (affinity.size > 1) {
+    const dbs = Array.from({ length: affinity.size }, (_, g) => new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool: affinity.dialectPool(g) }), plugins }));
+    tenantGroups.set(db, { groupOf: affinity.groupOf, dbs });
+  }
   return { db, pool };
 }
 

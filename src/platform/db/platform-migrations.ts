@@ -15,6 +15,7 @@ import * as pgTrgm from './migrations/20261123080000_pg_trgm.ts';
 import * as rolesAndHierarchy from './migrations/20261201000000_roles_and_hierarchy.ts';
 import * as emailFlows from './migrations/20261201120000_email_flows.ts';
 import * as secretKeys from './migrations/20261201100000_secret_keys.ts';
+import * as socketIoAttachments from './migrations/20261201130000_socket_io_attachments.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -30,6 +31,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261201000000_roles_and_hierarchy': rolesAndHierarchy,
   '20261201120000_email_flows': emailFlows,
   '20261201100000_secret_keys': secretKeys,
+  '20261201130000_socket_io_attachments': socketIoAttachments,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {

@@ -26,11 +26,16 @@ export function createMetrics(app: FastifyInstance, deps: { pool: pg.Pool; db: K
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  // One child per series, kept: prom-client would otherwise hash the label object on every observation.
+  const series = new Map<string, { observe(value: number): void }>();
   app.addHook('onResponse', async (request, reply) => {
     // Unmatched URLs share one label value: a scanner must not create series.
     const route = request.is404 ? '__unmatched__' : (request.routeOptions.url ?? '__unmatched__');
     if (route === '/metrics') return;
-    duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = series.get(key);
+    if (!child) series.set(key, (child = duration.labels(request.method, route, String(reply.statusCode))));
+    child.observe(reply.elapsedTime / 1000);
   });
 
   const gauge = (name: string, help: string, read: () => number | Promise<number>) => {

@@ -5,7 +5,8 @@
 // instance at once (Redis pub/sub or PostgreSQL NOTIFY); TENANT_CACHE_TTL_MS
 // bounds an entry's life as a backstop (0: no cache).
 import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { LRUCache } from 'lru-cache';
+import { forTenant, type Db } from '../db/database.ts';
 import type { Tenant } from '../db/public-tables.ts';
 import { assertSchemaName } from './schema-name.ts';
 import type { CacheStore } from '../cache/cache.ts';
@@ -37,9 +38,20 @@ export interface TenantDirectory {
   invalidateRoles(tenantId: string): Promise<void>;
 }
 
+// Members with the same role and grants share one frozen MemberAccess: at
+// 10,000 tenants the cache would otherwise hold 10,000 copies of the same
+// few permission sets (about 6 KB each), and a larger heap makes every full
+// garbage collection slower.
+const interned = new LRUCache<string, MemberAccess>({ max: 10_000 });
+
 export function memberAccess(role: string, grants: Grants): MemberAccess {
+  const signature = `${role}\u0000${[...grants].map(([key, scope]) => `${key}:${scope}`).join(',')}`;
+  const hit = interned.get(signature);
+  if (hit) return hit;
   const scopes = new Map([...grants].filter(([, scope]) => scope !== 'all'));
-  return { role, grants, permissions: new Set(grants.keys()), scopes };
+  const access = Object.freeze({ role, grants, permissions: new Set(grants.keys()), scopes });
+  interned.set(signature, access);
+  return access;
 }
 
 const PLATFORM_NS = '_';
@@ -75,7 +87,7 @@ export function createTenantDirectory(db: Db, cache: CacheStore, permissions: Pe
         from public.memberships m
         join public.accounts a on a.id = m.account_id and a.status = 'active'
         ${withRoles ? sql`left join ${sql.id(schema, 'roles')} r on r.key = m.role` : sql``}
-        where m.tenant_id = ${tenant.id} and m.account_id = ${accountId}`.execute(db);
+        where m.tenant_id = ${tenant.id} and m.account_id = ${accountId}`.execute(forTenant(db, schema));
       // A schema not yet migrated to per-tenant roles (the refresh path does not wait for it): system defaults.
       const { rows } = await query(true).catch((error: unknown) => {
         if ((error as { code?: string }).code === '42P01') return query(false);

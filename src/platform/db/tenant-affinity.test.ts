@@ -1,0 +1,99 @@
+// Tenant-affine connection groups against the test database: a tenant's
+// queries stay on its group's backends, a busy group borrows, and the pool as
+// a whole still behaves like a pg.Pool.
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createDatabase, forTenant, type Db } from './database.ts';
+import { createAffinityPool } from './tenant-affinity.ts';
+import { scopeToTenant } from '../context.ts';
+
+const url = () => inject('databaseUrl');
+const schemaOf = (i: number) => `t_${i.toString(16).padStart(32, '0')}`;
+const backendPid = async (db: Db) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid;
+
+let open: Array<{ db: Db }> = [];
+const database = (poolMax: number, groups?: number) => {
+  const d = createDatabase({ url: url(), poolMax, statementTimeoutMs: 10_000, groups });
+  open.push(d);
+  return d;
+};
+afterEach(async () => {
+  await Promise.all(open.map((d) => d.db.destroy()));
+  open = [];
+});
+
+describe('tenant affinity', () => {
+  it('spreads schema names evenly over the groups', () => {
+    const { groupOf, size, pool } = createAffinityPool({ max: 10 }, 5);
+    expect(size).toBe(5);
+    const counts = new Array<number>(5).fill(0);
+    for (let i = 0; i < 10_000; i++) counts[groupOf(schemaOf(i * 7919))]!++;
+    for (const c of counts) expect(c).toBeGreaterThan(1700);
+    expect(pool.options.max).toBe(10);
+    void pool.end();
+  });
+
+  it("runs a tenant's queries on its own group's connections, and the groups share no backend", async () => {
+    const { db } = database(6, 3);
+    // Tenants of each group, by the same hash the pool uses.
+    const byGroup = new Map<Db, string[]>();
+    for (let i = 0; byGroup.size < 3 || [...byGroup.values()].some((l) => l.length < 4); i++) {
+      const s = schemaOf(i);
+      const g = forTenant(db, s);
+      byGroup.set(g, [...(byGroup.get(g) ?? []), s]);
+    }
+    expect(byGroup.size).toBe(3);
+    const pidsOf = new Map<Db, Set<number>>();
+    // Two at a time per group: within its two connections, never waiting for another group's.
+    for (const [group, schemas] of byGroup) {
+      const pids = new Set<number>();
+      for (let round = 0; round < 5; round++) {
+        const got = await Promise.all(schemas.slice(0, 2).map((s) => backendPid(scopeToTenant(db, s) as unknown as Db)));
+        for (const p of got) pids.add(p);
+      }
+      pidsOf.set(group, pids);
+      expect(pids.size).toBeLessThanOrEqual(2);
+    }
+    const all = [...pidsOf.values()].flatMap((s) => [...s]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('borrows a connection from another group when all of its own are busy', async () => {
+    const { db } = database(4, 2);
+    const mine = schemaOf(1);
+    const group = forTenant(db, mine);
+    // Hold both connections of the tenant's group in open transactions.
+    const release: Array<() => void> = [];
+    const held = [0, 1].map(
+      () =>
+        new Promise<number>((resolve) => {
+          void group.transaction().execute(async (trx) => {
+            resolve(await backendPid(trx));
+            await new Promise<void>((r) => release.push(r));
+          });
+        }),
+    );
+    const busy = await Promise.all(held);
+    // The next query of that tenant completes at once, on a backend of the other group.
+    const borrowed = await Promise.race([backendPid(scopeToTenant(db, mine) as unknown as Db), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('waited for its own group')), 3000))]);
+    expect(busy).not.toContain(borrowed);
+    for (const r of release) r();
+  });
+
+  it('looks like one pg.Pool: query, counts over every group, end', async () => {
+    const { pool } = database(4, 2);
+    const { rows } = await pool.query<{ n: number }>('select 1 as n');
+    expect(rows).toEqual([{ n: 1 }]);
+    const client = await pool.connect();
+    expect(pool.totalCount).toBeGreaterThanOrEqual(1);
+    expect(pool.idleCount).toBe(pool.totalCount - 1);
+    client.release();
+    expect(pool.waitingCount).toBe(0);
+  });
+
+  it('one group is the plain pool: no twins', () => {
+    const { db } = database(4, 1);
+    expect(forTenant(db, schemaOf(3))).toBe(db);
+  });
+});

@@ -1,0 +1,102 @@
+// Tenant-affine connections. A PostgreSQL backend keeps the catalog entries
+// (relcache, catcache) of every relation it has opened for as long as it
+// lives: with thousands of tenant schemas, backends that each serve every
+// tenant spend their CPU loading catalog entries and their memory holding
+// them (bench/RESULTS.md, "tenant scaling"). The pool is therefore split into
+// groups, and a tenant's queries go to its group's connections (chosen by a
+// hash of the schema name), so each backend sees 1/G of the tenants. A tenant
+// whose group has no free connection borrows one from a group that has, so a
+// busy tenant is never held to its group's share while others sit idle.
+//
+// Hand-written: pg-pool hands out any idle connection, and no maintained
+// library routes pooled connections by key. Each group is a plain pg.Pool;
+// this file only chooses among them.
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { PostgresPool } from 'kysely';
+
+/** Connections a pool can hand out now without waiting (idle, or not opened yet), less those already promised to waiters. */
+const spare = (p: pg.Pool) => p.idleCount + ((p.options.max ?? 10) - p.totalCount) - p.waitingCount;
+
+/** FNV-1a: a stable, even spread of schema names over the groups. */
+function hash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export interface AffinityPool {
+  /** The whole pool, shaped like a pg.Pool (platform queries, LISTEN clients, metrics, health). */
+  pool: pg.Pool;
+  /** Number of groups. */
+  size: number;
+  /** Which group serves `key` (a tenant schema name). */
+  groupOf(key: string): number;
+  /** A pool for Kysely's PostgresDialect that prefers group `g`. */
+  dialectPool(g: number): PostgresPool;
+}
+
+/** `groups` pools sharing `config.max` connections between them (each group gets at least one). */
+export function createAffinityPool(config: pg.PoolConfig, groups: number): AffinityPool {
+  const max = config.max ?? 10;
+  const n = Math.max(1, Math.min(groups, max));
+  const pools = Array.from({ length: n }, (_, i) => new pg.Pool({ ...config, max: Math.floor(max / n) + (i < max % n ? 1 : 0) }));
+
+  /** `preferred` when it has a spare connection, else the pool with the most to spare (`preferred` again when none has any: wait there). */
+  const pick = (preferred?: pg.Pool): pg.Pool => {
+    if (preferred && spare(preferred) > 0) return preferred;
+    let best = preferred ?? pools[0]!;
+    let most = preferred ? 0 : spare(best);
+    for (const p of pools) {
+      const s = spare(p);
+      if (s > most) [best, most] = [p, s];
+    }
+    return best;
+  };
+
+  // The members of pg.Pool that Plinth and its libraries use (graphile-worker,
+  // the LISTEN clients read `options`), over all groups.
+  class Facade extends EventEmitter {
+    readonly options = { ...config, max };
+    get totalCount() {
+      return pools.reduce((n, p) => n + p.totalCount, 0);
+    }
+    get idleCount() {
+      return pools.reduce((n, p) => n + p.idleCount, 0);
+    }
+    get waitingCount() {
+      return pools.reduce((n, p) => n + p.waitingCount, 0);
+    }
+    get expiredCount() {
+      return pools.reduce((n, p) => n + p.expiredCount, 0);
+    }
+    get ending() {
+      return pools.every((p) => p.ending);
+    }
+    get ended() {
+      return pools.every((p) => p.ended);
+    }
+    connect(...args: unknown[]) {
+      return (pick().connect as (...a: unknown[]) => unknown)(...args);
+    }
+    query(...args: unknown[]) {
+      return (pick().query as (...a: unknown[]) => unknown)(...args);
+    }
+    async end() {
+      await Promise.all(pools.map((p) => (p.ending ? undefined : p.end())));
+    }
+    // Listeners (error, connect, acquire, release, remove) hear every group.
+    override on(event: string | symbol, listener: (...args: any[]) => void) {
+      for (const p of pools) p.on(event as 'error', listener);
+      return super.on(event, listener);
+    }
+  }
+  const facade = new Facade();
+
+  return {
+    pool: facade as unknown as pg.Pool,
+    size: n,
+    groupOf: (key) => hash(key) % n,
+    dialectPool: (g) => ({ connect: () => pick(pools[g]).connect(), end: async () => {} }),
+  };
+}
