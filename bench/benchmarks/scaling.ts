@@ -46,7 +46,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   // Longer runs than the other benchmarks: 10,000 tenants need many requests before each has been visited.
   // The warm-up is `passes` passes over the large fleet (in every phase, so all get the same number of requests):
   // the steady state of a running instance, whose caches hold the tenants it serves.
-  const passes = ctx.warmupPasses ?? 2;
+  const passes = ctx.warmupPasses ?? 4;
   const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many };
   const capS = ctx.quick ? 1 : 8;
   const phases: Phase[] = [

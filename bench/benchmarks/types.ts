@@ -9,7 +9,7 @@ export interface BenchContext {
   poolMax: number;
   /** Tenants of the large phase of the scaling benchmark (full mode). */
   tenants: number;
-  /** Passes over the large fleet before the scaling benchmark measures (default 2). */
+  /** Passes over the large fleet before the scaling benchmark measures (default 4). */
   warmupPasses?: number;
   /** Node flags for the Plinth server (--profile adds --cpu-prof). */
   plinthNodeArgs: string[];

@@ -14,6 +14,8 @@ export interface LoadPlan {
   headers: Record<string, string>;
   /** Per-request header variants used round-robin (one entry: fixed headers). */
   headerSets: Array<Record<string, string>>;
+  /** The variant the rotation starts at (wrk only; autocannon starts at the first). */
+  startAt?: number;
   body?: string;
   connections: number;
   durationS: number;
@@ -71,7 +73,7 @@ function wrkScript(plan: LoadPlan): string {
   return `
 local variants = {${variants.join(',\n')}}
 local body = ${plan.body === undefined ? 'nil' : luaString(plan.body)}
-local n, i, cap = 0, 0, ${plan.maxRequests}
+local n, i, cap = 0, ${(plan.startAt ?? 0) % Math.max(1, variants.length)}, ${plan.maxRequests}
 local fixed = nil
 -- wrk.host (the Host header) is only known from init() on.
 init = function()

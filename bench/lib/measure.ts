@@ -33,11 +33,14 @@ export async function measure(
 ): Promise<Measurement> {
   const full: LoadPlan = { ...plan, url: server.url, connections: run.connections, durationS: run.durationS, maxRequests: run.maxRequests };
   if (run.warmupRequests) {
-    // wrk stops sending at its request cap but still runs for its whole duration: size the
-    // warm-up in seconds from the rate of a first 5 s (capped at 5 minutes).
-    const first = await runLoad({ ...full, durationS: 5 }, run.tool);
-    const left = run.warmupRequests - first.requests;
-    if (left > 0) await runLoad({ ...full, durationS: Math.min(300, Math.ceil((1.1 * left) / Math.max(1, first.requests / first.durationS))), maxRequests: left }, run.tool);
+    // In runs of 5 s, each continuing the rotation where the last stopped: wrk stops sending
+    // at its request cap but runs out its duration, and a long idle tail would let the
+    // pool close its connections (30 s idle) before the measurement.
+    for (let done = 0, stalls = 0; done < run.warmupRequests && stalls < 3; ) {
+      const r = await runLoad({ ...full, durationS: 5, maxRequests: run.warmupRequests - done, startAt: done }, run.tool);
+      done += r.requests;
+      stalls = r.requests === 0 ? stalls + 1 : 0;
+    }
   } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
   const backends = await backendPids(pg.pool, pg.database);
   const cpu0 = cpuSeconds(server.pid);
