@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { createDatabase } from '../src/platform/db/database.ts';
 import { migratePlatform } from '../src/platform/db/platform-migrations.ts';
@@ -39,11 +39,13 @@ export function tokenIn(mail: ParsedMail): string {
   return decodeURIComponent(m[1]!);
 }
 
-export async function startMailApp(config: Record<string, string> = {}): Promise<{ h: Harness; mailbox: Mailbox; close(): Promise<void> }> {
+/** A real SMTP server on a free loopback port keeping every message it accepts, parsed. */
+export async function startSmtpSink(opts: { onRcptTo?: SMTPServerOptions['onRcptTo'] } = {}): Promise<{ received: ParsedMail[]; port: number; close(): Promise<void> }> {
   const received: ParsedMail[] = [];
   const smtp = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    ...(opts.onRcptTo ? { onRcptTo: opts.onRcptTo } : {}),
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {
@@ -54,7 +56,12 @@ export async function startMailApp(config: Record<string, string> = {}): Promise
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as { port: number }).port;
+  return { received, port: (smtp.server.address() as { port: number }).port, close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) };
+}
+
+export async function startMailApp(config: Record<string, string> = {}): Promise<{ h: Harness; mailbox: Mailbox; close(): Promise<void> }> {
+  const smtp = await startSmtpSink();
+  const { received, port } = smtp;
 
   const runUrl = new URL(inject('databaseUrl'));
   const name = `${runUrl.pathname.slice(1)}_m${randomBytes(3).toString('hex')}`;
@@ -90,7 +97,7 @@ export async function startMailApp(config: Record<string, string> = {}): Promise
     mailbox,
     async close() {
       await h.close();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
       const c = new pg.Client({ connectionString: runUrl.toString() });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);

@@ -45,7 +45,6 @@ export async function measure(
   const backends = await backendPids(pg.pool, pg.database);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
-  if (process.env.BENCH_DEBUG) process.stderr.write(`measure ${server.name}: ${backends.length} backends ${backends.join(',')} cpu0 ${db0}\n`);
   const load = await runLoad(full, run.tool);
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
   const result: Measurement = {

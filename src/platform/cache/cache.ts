@@ -36,7 +36,7 @@ export interface CacheOptions<T> {
 export interface Cache<T> {
   /** The value of (namespace, key): from the process, else Redis, else `load()` (then stored in both). */
   get(ns: string, key: string, load: () => Promise<T>): Promise<T>;
-  /** Loads (ns, key) again, bypassing both levels, and stores the result (this instance only). */
+  /** Loads (ns, key) again, bypassing both levels, and stores the result in both (no other instance is told). */
   reload(ns: string, key: string, load: () => Promise<T>): Promise<T>;
   /** Drops one key, or a whole namespace, here, in Redis and on every other instance. Call after the change committed. */
   invalidate(ns: string, key?: string): Promise<void>;

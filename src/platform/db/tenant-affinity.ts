@@ -67,15 +67,6 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number): Affin
     get waitingCount() {
       return pools.reduce((n, p) => n + p.waitingCount, 0);
     }
-    get expiredCount() {
-      return pools.reduce((n, p) => n + p.expiredCount, 0);
-    }
-    get ending() {
-      return pools.every((p) => p.ending);
-    }
-    get ended() {
-      return pools.every((p) => p.ended);
-    }
     connect(...args: unknown[]) {
       return (pick().connect as (...a: unknown[]) => unknown)(...args);
     }

@@ -7,54 +7,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { sql } from 'kysely';
-import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { as, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
+import { startSmtpSink, until } from '../../../test/mailbox.ts';
 
-const received: ParsedMail[] = [];
-let smtp: SMTPServer;
+let received: ParsedMail[] = [];
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
 let smtpPort: number;
 let h: Harness;
 let a: TestTenant;
 let b: TestTenant;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
+  smtp = await startSmtpSink({
     onRcptTo(address, _session, callback) {
       // A mailbox that makes the server refuse: the job must retry.
       if (address.address.startsWith('refuse@')) return callback(new Error('550 mailbox unavailable'));
       callback();
     },
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          received.push(mail);
-          callback();
-        })
-        .catch(callback);
-    },
   });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpPort = (smtp.server.address() as { port: number }).port;
+  received = smtp.received;
+  smtpPort = smtp.port;
   h = await startApp({ config: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, JOBS_IN_API: 'true', JOBS_TASKS: 'email.*', JOBS_POLL_INTERVAL_MS: '200', EMAIL_FROM: 'mail@plinth.test' } });
   [a, b] = await Promise.all([createTenant(h, 'ea'), createTenant(h, 'eb')]);
 });
 afterAll(async () => {
   await h?.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp?.close();
 });
 
-const until = async <T>(check: () => T | undefined | Promise<T | undefined>, ms = 8000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const mailTo = (address: string) => until(() => received.find((m) => m.to && !Array.isArray(m.to) && m.to.value[0]?.address === address));
 const outbox = async (t: TestTenant) =>
   (await sql<{ id: string; status: string; attempts: number; lastError: string | null; data: unknown }>`select id, status, attempts, last_error, data from ${sql.id(t.tenant.schemaName, 'email_outbox')}`.execute(h.db)).rows;
