@@ -1,5 +1,7 @@
-// `node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N] [--sites]`
-// (--sites: also the 25 functions that allocate most per request in this tree)
+// `node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N] [--sites] [--profile]`
+// (--sites: also the 25 functions that allocate most per request in this tree;
+// --profile: CPU profiles of this tree and of the limit over the same requests,
+// written to bench/results/profiles/ for bench/profile-summary.ts)
 // The platform's own request path, this tree against another revision, in one
 // process: both apps (and the bare limit's route) serve the reference read or
 // write through app.inject against the same tenant, in interleaved rounds, and
@@ -9,7 +11,7 @@
 // inject leaves HTTP parsing and sockets out, so this isolates what Plinth's code
 // costs; `npm run bench -- overhead` is the end-to-end measurement.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -23,7 +25,7 @@ import { ROOT_DIR } from './lib/servers.ts';
 import { loadConfig, readEnv } from '../src/config.ts';
 import { createDatabase } from '../src/platform/db/database.ts';
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false } } });
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, top: { type: 'string' } } });
 const [rev, op = 'read'] = positionals;
 if (!rev || (op !== 'read' && op !== 'write')) {
   process.stderr.write('usage: node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N]\n');
@@ -93,17 +95,33 @@ try {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     let bytes = 0;
     const sites = new Map<string, number>();
-    const walk = (n: typeof profile.head) => {
+    const frame = (n: typeof profile.head) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(`file://${ROOT_DIR}/`, '')}:${n.callFrame.lineNumber + 1}`;
+    // Built-ins (no script: Object.keys, bind...) are named with their caller.
+    const walk = (n: typeof profile.head, caller: string) => {
       bytes += n.selfSize;
-      const site = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(`file://${ROOT_DIR}/`, '')}:${n.callFrame.lineNumber + 1}`;
+      const site = n.callFrame.url && !process.env.SITES_CALLER ? frame(n) : `${frame(n)} < ${caller}`;
       sites.set(site, (sites.get(site) ?? 0) + n.selfSize);
-      n.children.forEach(walk);
+      n.children.forEach((c) => walk(c, frame(n)));
     };
-    walk(profile.head);
+    walk(profile.head, '');
     allocated[name] = bytes / 500 / 1024;
-    if (opts.sites && name === 'this tree') {
-      process.stdout.write(`allocation sites of this tree (KiB/request):\n`);
-      for (const [site, b] of [...sites].sort((x, y) => y[1] - x[1]).slice(0, 25)) process.stdout.write(`  ${(b / 500 / 1024).toFixed(1).padStart(6)}  ${site}\n`);
+    if (opts.sites && name !== rev) {
+      process.stdout.write(`allocation sites of ${name} (KiB/request):\n`);
+      for (const [site, b] of [...sites].sort((x, y) => y[1] - x[1]).slice(0, opts.top ? Number(opts.top) : 25)) process.stdout.write(`  ${(b / 500 / 1024).toFixed(1).padStart(6)}  ${site}\n`);
+    }
+  }
+  if (opts.profile) {
+    const dir = join(ROOT_DIR, 'bench', 'results', 'profiles');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['limit', 'this tree']) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+      await session.post('Profiler.start');
+      await run(targets[name]!, requests);
+      const { profile } = await session.post('Profiler.stop');
+      const file = join(dir, `compare-${op}-${name.replace(' ', '-')}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      process.stdout.write(`CPU profile of ${name}: ${file}\n`);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -107,7 +107,7 @@ export async function buildApp({ config, db, pool, modules = defaultModules, log
   const rateLimitRedis = config.REDIS_URL && config.RATE_LIMIT_ENABLED ? openRedis(config.REDIS_URL, app.log, { purpose: 'rate limits' }) : undefined;
   if (rateLimitRedis) app.addHook('onClose', async () => rateLimitRedis.close());
   const limited = { count: (_budget: string) => {} };
-  await registerRateLimits(app, rateLimitSettings(config), { redis: rateLimitRedis, onLimited: (budget) => limited.count(budget) });
+  registerRateLimits(app, rateLimitSettings(config), { redis: rateLimitRedis, onLimited: (budget) => limited.count(budget) });
   registerAccessGuard(app, { ...platform, tenantBaseDomain: config.TENANT_BASE_DOMAIN });
   registerTraceAttributes(app);
   // Security headers from helmet, built once: @fastify/helmet builds helmet's

@@ -7,7 +7,7 @@
 // shape. Same output: nested plain objects and arrays (jsonb) are mapped
 // recursively exactly as Kysely does (same `isPlainObject` test).
 // Measured on the reference read (51 rows): bench/README.md, "Profiling".
-import { CamelCasePlugin, type CamelCasePluginOptions } from 'kysely';
+import { CamelCasePlugin, type CamelCasePluginOptions, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from 'kysely';
 
 type Row = Record<string, unknown>;
 type RowMapper = (row: Row, deep: (value: unknown) => unknown) => Row;
@@ -20,6 +20,13 @@ function isPlainObject(value: unknown): value is Row {
   let root: object = value;
   while (Object.getPrototypeOf(root) !== null) root = Object.getPrototypeOf(root) as object;
   return proto === root;
+}
+
+/** Whether `row`'s enumerable keys are exactly `keys`, in order. */
+function hasKeys(row: Row, keys: string[]): boolean {
+  let i = 0;
+  for (const k in row) if (k !== keys[i++]) return false;
+  return i === keys.length;
 }
 
 export class FastCamelCasePlugin extends CamelCasePlugin {
@@ -37,7 +44,24 @@ export class FastCamelCasePlugin extends CamelCasePlugin {
     };
   }
 
-  // The last column list and its mapper: consecutive rows of a result share them.
+  // The rows of one result share their columns (one statement's fields): the
+  // mapper is looked up once per result, and each row only checked against
+  // its columns (for-in allocates nothing, Object.keys an array per row).
+  override async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    const { rows } = args.result;
+    if (!Array.isArray(rows) || rows.length === 0) return args.result;
+    const keys = Object.keys(rows[0]!);
+    const mapper = this.#mapperFor(keys);
+    const deep = this.#deep;
+    const mapped = new Array<UnknownRow>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Row;
+      mapped[i] = hasKeys(row, keys) ? mapper(row, deep) : this.mapRow(row);
+    }
+    return { ...args.result, rows: mapped };
+  }
+
+  // The last column list and its mapper (nested objects): consecutive objects often share them.
   #lastKeys: string[] = [];
   #lastMapper: RowMapper | undefined;
 

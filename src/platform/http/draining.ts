@@ -10,8 +10,9 @@ export function registerDraining(app: FastifyInstance): { isDraining(): boolean 
     draining = true;
     app.server.closeIdleConnections?.();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   return { isDraining: () => draining };
 }

@@ -13,16 +13,16 @@
 //
 // The plugin's own per-route hooks allow one limit per route; the budgets
 // here are several per request and depend on who the access guard found, so
-// the limiters come from its `createRateLimit` and run in our hooks: before
-// the guard for callers without credentials (refused before any lookup),
-// after it for the account, API key and tenant. Failed credentials (401)
+// our hooks call its stores directly: before the guard for callers without
+// credentials (refused before any lookup), after it for the account, API key
+// and tenant. Failed credentials (401)
 // count against the address like anonymous requests. If Redis is down,
 // counting falls back to this instance's memory (with a warning) instead of
 // failing the request.
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import rateLimit, { normalizeIP, type FastifyRateLimitStore } from '@fastify/rate-limit';
+import { normalizeIP, type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { Config } from '../../config.ts';
@@ -93,11 +93,7 @@ function fallbackStore(redis: { client: Redis; isUp(): boolean } | undefined, on
     },
     child: () => store,
   };
-  return class {
-    constructor() {
-      return store;
-    }
-  } as unknown as new () => FastifyRateLimitStore;
+  return store;
 }
 
 interface Count {
@@ -108,17 +104,26 @@ interface Count {
   exceeded: boolean;
 }
 
-/** Registers the budgets' hooks (one before the access guard, one after it: see the hook comments). */
-export async function registerRateLimits(
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The budgets counted so far for this request (before and after the access guard). */
+    rateLimitCounts: Count[] | null;
+  }
+}
+
+/**
+ * Registers the budgets' hooks (one before the access guard, one after it:
+ * see the hook comments). The hooks take callbacks rather than promises: the
+ * in-process store answers synchronously, so a request counted in memory
+ * costs no promise and no extra turn of the event loop.
+ */
+export function registerRateLimits(
   app: FastifyInstance,
   settings: RateLimitSettings,
   deps: { redis?: { client: Redis; isUp(): boolean }; onLimited?: (budget: Budget) => void } = {},
 ) {
   if (!settings.enabled) return;
   const store = fallbackStore(deps.redis, (err) => app.log.warn({ err: err.message }, 'rate limits: a Redis command failed; counting in-process for a second'));
-  // The key of each budget for a request, read by the limiters' keyGenerator.
-  const keys = new WeakMap<FastifyRequest, Partial<Record<Budget, string>>>();
-  const limiters = new Map<Budget, (request: FastifyRequest, key: string) => Promise<Count>>();
   const maxOf: Record<Budget, number> = {
     anonymous: settings.anonymousPerMinute,
     account: settings.accountPerMinute,
@@ -126,38 +131,48 @@ export async function registerRateLimits(
     tenant: settings.tenantPerMinute,
     auth: settings.authPerMinute,
   };
-  // In a child scope: the plugin's onRoute hook would otherwise inspect every route's config.
-  await app.register(async (scope) => {
-    await scope.register(rateLimit, { global: false, store, skipOnError: true });
-    for (const budget of Object.keys(maxOf) as Budget[]) {
-      const limit = scope.createRateLimit({ max: maxOf[budget], timeWindow: WINDOW_MS, keyGenerator: (request) => `${budget}:${keys.get(request)![budget]}`, skipOnError: true });
-      limiters.set(budget, async (request, k) => {
-        let mine = keys.get(request);
-        if (!mine) keys.set(request, (mine = {}));
-        mine[budget] = k;
-        const r = await limit(request);
-        if (r.isAllowed) return { budget, max: maxOf[budget], remaining: maxOf[budget], resetSeconds: 0, exceeded: false };
-        return { budget, max: r.max, remaining: r.remaining, resetSeconds: r.ttlInSeconds, exceeded: r.isExceeded };
+  app.decorateRequest('rateLimitCounts', null);
+
+  // The plugin's own limiter (createRateLimit) computes the same figures from the store's answer, through two promises per budget.
+  const count = (budget: Budget, key: string, done: (c: Count) => void) => {
+    const max = maxOf[budget];
+    store.incr(
+      `${budget}:${key}`,
+      (err, res) => {
+        // The store falls back to memory when Redis fails; should it still fail, the request is not held back.
+        if (err || !res) return done({ budget, max, remaining: max, resetSeconds: 0, exceeded: false });
+        done({ budget, max, remaining: Math.max(0, max - res.current), resetSeconds: Math.ceil(res.ttl / 1000), exceeded: res.current > max });
+      },
+      WINDOW_MS,
+      max,
+    );
+  };
+  /** Counts each [budget, key] and calls `done` once with every result. */
+  const countAll = (items: Array<[Budget, string]>, done: (counts: Count[]) => void) => {
+    const counts: Count[] = [];
+    let left = items.length;
+    for (const [budget, key] of items) {
+      count(budget, key, (c) => {
+        counts.push(c);
+        if (--left === 0) done(counts);
       });
     }
-  });
-  const count = (budget: Budget, request: FastifyRequest, key: string) => limiters.get(budget)!(request, key);
+  };
 
   /** Whether the guard will check this request's credential (public routes and unknown URLs ignore one: their callers count as anonymous). */
   const credentialed = (request: FastifyRequest) => !!request.headers.authorization && !request.routeOptions.config?.public && !request.is404;
-  // Results of the budgets counted so far for a request (before and after the guard).
-  const counted = new WeakMap<FastifyRequest, Count[]>();
-  const apply = async (request: FastifyRequest, reply: FastifyReply, counts: Array<Promise<Count>>) => {
-    const results = [...(counted.get(request) ?? []), ...(await Promise.all(counts))];
-    counted.set(request, results);
+  /** Records the counts, sets the headers of the tightest budget, and gives the 429 when one ran out. */
+  const apply = (request: FastifyRequest, reply: FastifyReply, counts: Count[]): AppError | undefined => {
+    const results = request.rateLimitCounts ? request.rateLimitCounts.concat(counts) : counts;
+    request.rateLimitCounts = results;
     // The budget closest to running out is the one the client must pace itself by.
     const tightest = results.reduce((a, b) => ((b.exceeded && !a.exceeded) || (b.exceeded === a.exceeded && b.remaining / b.max < a.remaining / a.max) ? b : a));
     reply.header('ratelimit-limit', tightest.max);
     reply.header('ratelimit-remaining', tightest.remaining);
     reply.header('ratelimit-reset', tightest.resetSeconds);
-    if (!tightest.exceeded) return;
+    if (!tightest.exceeded) return undefined;
     deps.onLimited?.(tightest.budget);
-    throw new AppError('rate_limited', DETAIL[tightest.budget](tightest.resetSeconds), { headers: { 'retry-after': String(Math.max(1, tightest.resetSeconds)) } });
+    return new AppError('rate_limited', DETAIL[tightest.budget](tightest.resetSeconds), { headers: { 'retry-after': String(Math.max(1, tightest.resetSeconds)) } });
   };
   // Addresses whose failed credentials (401) went over the anonymous budget:
   // refused before any token or key is checked, until the window ends. Kept
@@ -166,42 +181,48 @@ export async function registerRateLimits(
   const refusedCredentials = new LRUCache<string, number>({ max: 10_000 });
 
   // Before the access guard: callers without credentials are counted (and refused) before any lookup.
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const policy = request.routeOptions.config?.rateLimitPolicy;
-    if (policy === 'none') return;
+    if (policy === 'none') return done();
     if (credentialed(request)) {
       const until = refusedCredentials.get(addressOf(request));
-      if (until === undefined || until <= Date.now()) return;
+      if (until === undefined || until <= Date.now()) return done();
       const seconds = Math.ceil((until - Date.now()) / 1000);
       deps.onLimited?.('anonymous');
-      throw new AppError('rate_limited', `Too many failed credentials from your address; retry in ${seconds} s`, { headers: { 'retry-after': String(seconds) } });
+      return done(new AppError('rate_limited', `Too many failed credentials from your address; retry in ${seconds} s`, { headers: { 'retry-after': String(seconds) } }));
     }
-    const counts = [count('anonymous', request, addressOf(request))];
-    if (policy === 'auth') counts.push(count('auth', request, addressOf(request)));
-    await apply(request, reply, counts);
+    const items: Array<[Budget, string]> = [['anonymous', addressOf(request)]];
+    if (policy === 'auth') items.push(['auth', addressOf(request)]);
+    countAll(items, (counts) => done(apply(request, reply, counts)));
   });
 
   // After the guard (preParsing runs once every onRequest hook has, before the body is read): the caller it found, and the tenant.
-  app.addHook('preParsing', async (request, reply, payload) => {
+  app.addHook('preParsing', (request, reply, payload, done) => {
     const policy = request.routeOptions.config?.rateLimitPolicy;
-    if (policy === 'none') return payload;
+    if (policy === 'none') return done(null, payload);
     const { ctx, publicCtx, platformCtx } = request.plinth ?? {};
-    const counts: Array<Promise<Count>> = [];
-    if (ctx?.actor.apiKeyId) counts.push(count('api_key', request, ctx.actor.apiKeyId));
-    else if (ctx) counts.push(count('account', request, ctx.actor.accountId));
-    else if (platformCtx) counts.push(count('account', request, platformCtx.accountId));
+    const items: Array<[Budget, string]> = [];
+    if (ctx?.actor.apiKeyId) items.push(['api_key', ctx.actor.apiKeyId]);
+    else if (ctx) items.push(['account', ctx.actor.accountId]);
+    else if (platformCtx) items.push(['account', platformCtx.accountId]);
     const tenantId = ctx?.tenant.id ?? publicCtx?.tenant.id;
-    if (tenantId) counts.push(count('tenant', request, tenantId));
+    if (tenantId) items.push(['tenant', tenantId]);
     // Signed-in callers of auth routes (password change, MFA) also use the auth budget.
-    if (policy === 'auth' && credentialed(request)) counts.push(count('auth', request, addressOf(request)));
-    if (counts.length > 0) await apply(request, reply, counts);
-    return payload;
+    if (policy === 'auth' && credentialed(request)) items.push(['auth', addressOf(request)]);
+    if (items.length === 0) return done(null, payload);
+    countAll(items, (counts) => {
+      const refused = apply(request, reply, counts);
+      if (refused) done(refused);
+      else done(null, payload);
+    });
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode !== 401 || !credentialed(request) || request.plinth?.ctx || request.plinth?.platformCtx) return;
-    const failed = await count('anonymous', request, `failed:${addressOf(request)}`);
-    if (failed.exceeded) refusedCredentials.set(addressOf(request), Date.now() + Math.max(1, failed.resetSeconds) * 1000);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode !== 401 || !credentialed(request) || request.plinth?.ctx || request.plinth?.platformCtx) return done();
+    count('anonymous', `failed:${addressOf(request)}`, (failed) => {
+      if (failed.exceeded) refusedCredentials.set(addressOf(request), Date.now() + Math.max(1, failed.resetSeconds) * 1000);
+      done();
+    });
   });
 }
 

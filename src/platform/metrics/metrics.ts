@@ -28,14 +28,16 @@ export function createMetrics(app: FastifyInstance, deps: { pool: pg.Pool; db: K
   });
   // One child per series, kept: prom-client would otherwise hash the label object on every observation.
   const series = new Map<string, { observe(value: number): void }>();
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Unmatched URLs share one label value: a scanner must not create series.
     const route = request.is404 ? '__unmatched__' : (request.routeOptions.url ?? '__unmatched__');
-    if (route === '/metrics') return;
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let child = series.get(key);
-    if (!child) series.set(key, (child = duration.labels(request.method, route, String(reply.statusCode))));
-    child.observe(reply.elapsedTime / 1000);
+    if (route !== '/metrics') {
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let child = series.get(key);
+      if (!child) series.set(key, (child = duration.labels(request.method, route, String(reply.statusCode))));
+      child.observe(reply.elapsedTime / 1000);
+    }
+    done();
   });
 
   const gauge = (name: string, help: string, read: () => number | Promise<number>) => {
