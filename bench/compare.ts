@@ -25,7 +25,7 @@ import { ROOT_DIR } from './lib/servers.ts';
 import { loadConfig, readEnv } from '../src/config.ts';
 import { createDatabase } from '../src/platform/db/database.ts';
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, top: { type: 'string' } } });
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, top: { type: 'string' }, survivors: { type: 'boolean', default: false } } });
 const [rev, op = 'read'] = positionals;
 if (!rev || (op !== 'read' && op !== 'write')) {
   process.stderr.write('usage: node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N]\n');
@@ -90,7 +90,7 @@ try {
   session.connect();
   const allocated: Record<string, number> = {};
   for (const [name, t] of Object.entries(targets)) {
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true } as never);
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMinorGC: !opts.survivors, includeObjectsCollectedByMajorGC: true } as never);
     await run(t, 500);
     const { profile } = await session.post('HeapProfiler.stopSampling');
     let bytes = 0;

@@ -1,6 +1,7 @@
 // Starts the servers under test as separate processes and waits until they
 // answer. Node servers print "listening <port>"; others are polled.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -48,6 +49,8 @@ function collect(child: ChildProcess) {
 /** A Node server script that prints "listening <port>". */
 export function startNodeServer(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<RunningServer> {
   const child = spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_SERVER_LOG: the server's whole output in a file (e.g. with --trace-gc-nvp in its node flags).
+  if (env.BENCH_SERVER_LOG) child.stdout!.pipe(createWriteStream(env.BENCH_SERVER_LOG));
   const output = collect(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -81,6 +81,29 @@ describe('tenant affinity', () => {
     for (const r of release) r();
   });
 
+  it('when every connection is busy, queues where the line is shortest: a connection freed in another group serves the tenant', async () => {
+    const { db } = database(4, 2);
+    const mine = schemaOf(1);
+    const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
+    // Hold all four connections: two in each group.
+    const release = new Map<string, Array<() => void>>([[mine, []], [other, []]]);
+    const hold = (s: string) =>
+      new Promise<void>((resolve) => {
+        void forTenant(db, s).transaction().execute(async () => {
+          resolve();
+          await new Promise<void>((r) => release.get(s)!.push(r));
+        });
+      });
+    await Promise.all([hold(mine), hold(mine), hold(other), hold(other)]);
+    // Two queries of the first tenant wait; one connection of the other group is freed.
+    const waiting = [0, 1].map(() => backendPid(scopeToTenant(db, mine) as unknown as Db));
+    release.get(other)!.shift()!();
+    const first = await Promise.race([...waiting, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('every waiter queued on its own busy group')), 3000))]);
+    expect(first).toBeGreaterThan(0);
+    for (const rs of release.values()) for (const r of rs) r();
+    await Promise.all(waiting);
+  });
+
   it('looks like one pg.Pool: query, counts over every group, end', async () => {
     const { pool } = database(4, 2);
     const { rows } = await pool.query<{ n: number }>('select 1 as n');

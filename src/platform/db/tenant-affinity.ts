@@ -42,11 +42,16 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number): Affin
   const n = Math.max(1, Math.min(groups, max));
   const pools = Array.from({ length: n }, (_, i) => new pg.Pool({ ...config, max: Math.floor(max / n) + (i < max % n ? 1 : 0) }));
 
-  /** `preferred` when it has a spare connection, else the pool with the most to spare (`preferred` again when none has any: wait there). */
+  /**
+   * `preferred` when it has a spare connection, else the pool with the most to
+   * spare. When every connection is busy that is the pool with the shortest
+   * queue: waiting only at `preferred` would leave one hot tenant's requests
+   * queued on its group's two connections while the other groups' free up.
+   */
   const pick = (preferred?: pg.Pool): pg.Pool => {
     if (preferred && spare(preferred) > 0) return preferred;
     let best = preferred ?? pools[0]!;
-    let most = preferred ? 0 : spare(best);
+    let most = spare(best);
     for (const p of pools) {
       const s = spare(p);
       if (s > most) [best, most] = [p, s];
