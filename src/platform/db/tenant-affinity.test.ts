@@ -81,7 +81,7 @@ describe('tenant affinity', () => {
     for (const r of release) r();
   });
 
-  it('when every connection is busy, queues where the line is shortest: a connection freed in another group serves the tenant', async () => {
+  it("when every connection is busy, a tenant's requests queue in their group until that line is a group longer than the others'", async () => {
     const { db } = database(4, 2);
     const mine = schemaOf(1);
     const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
@@ -95,11 +95,14 @@ describe('tenant affinity', () => {
         });
       });
     await Promise.all([hold(mine), hold(mine), hold(other), hold(other)]);
-    // Two queries of the first tenant wait; one connection of the other group is freed.
-    const waiting = [0, 1].map(() => backendPid(scopeToTenant(db, mine) as unknown as Db));
+    // Four queries of the first tenant wait: three in its group (a queue two longer than the other's is still its own), the fourth in the other group.
+    const waiting = [0, 1, 2, 3].map(() => backendPid(scopeToTenant(db, mine) as unknown as Db));
+    const done: number[] = [];
+    waiting.forEach((w, i) => void w.then(() => done.push(i)));
     release.get(other)!.shift()!();
-    const first = await Promise.race([...waiting, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('every waiter queued on its own busy group')), 3000))]);
-    expect(first).toBeGreaterThan(0);
+    await Promise.race([...waiting, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('every waiter queued on its own busy group')), 3000))]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(done).toEqual([3]);
     for (const rs of release.values()) for (const r of rs) r();
     await Promise.all(waiting);
   });

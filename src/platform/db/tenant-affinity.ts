@@ -44,18 +44,22 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number): Affin
 
   /**
    * `preferred` when it has a spare connection, else the pool with the most to
-   * spare. When every connection is busy that is the pool with the shortest
-   * queue: waiting only at `preferred` would leave one hot tenant's requests
-   * queued on its group's two connections while the other groups' free up.
+   * spare. When every connection is busy, the request waits in its own group
+   * unless that queue is longer than the shortest one by more than the
+   * group's connections: load spread over many tenants keeps its affinity,
+   * while one hot tenant's requests do not all queue on its group's two
+   * connections as the other groups' free up.
    */
   const pick = (preferred?: pg.Pool): pg.Pool => {
-    if (preferred && spare(preferred) > 0) return preferred;
+    const own = preferred ? spare(preferred) : 0;
+    if (preferred && own > 0) return preferred;
     let best = preferred ?? pools[0]!;
     let most = spare(best);
     for (const p of pools) {
       const s = spare(p);
       if (s > most) [best, most] = [p, s];
     }
+    if (preferred && most <= 0 && most - own <= (preferred.options.max ?? 1)) return preferred;
     return best;
   };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fastJson from 'fast-json-stringify';
-import { compileProjection } from './projection.ts';
+import { compileProjection, isoString } from './projection.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -121,5 +121,17 @@ describe('response projection', () => {
     const tags = ['a', 'b'];
     const out = project({ data: [{ ...good, tags }], nextCursor: null }) as { data: Array<{ tags: string[] }> };
     expect(out.data[0]!.tags).toBe(tags);
+  });
+});
+
+describe('isoString', () => {
+  it('writes what toISOString writes, for every kind of timestamp', () => {
+    const cases: Date[] = [new Date(0), new Date(-1), new Date('0099-01-01T00:00:00.000Z'), new Date('9999-12-31T23:59:59.999Z'), new Date('+010000-01-01T00:00:00.000Z'), new Date(8.64e15), new Date(-8.64e15)];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // Runs of close timestamps (the day prefix is reused) and scattered ones.
+    for (let i = 0; i < 20_000; i++) cases.push(new Date(i % 2 ? Date.UTC(2026, 11, 1) + Math.floor(random() * 86_400_000 * 3) : Math.floor(random() * 253_402_300_800_000)));
+    for (const d of cases) expect(isoString(d)).toBe(d.toISOString());
+    expect(() => isoString(new Date(NaN))).toThrow(RangeError);
   });
 });

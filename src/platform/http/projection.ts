@@ -49,11 +49,39 @@ const unsupported = (): never => {
 // Text JSON.stringify writes as it is (Node 21+; not yet in TypeScript's lib).
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
+// Date.prototype.toISOString costs ~420 ns here, and a page of 50 contacts
+// has 100 timestamps. Most share their day with the previous one: the day's
+// "YYYY-MM-DDT" is kept and the time of day written from lookup tables
+// (~3x faster, same text). Outside years 1970-9999, and for an invalid Date
+// (which throws), toISOString itself.
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY_MS = 86_400_000;
+const YEAR_10000_MS = 253_402_300_800_000;
+let lastDay = NaN;
+let lastDayPrefix = '';
+export function isoString(date: Date): string {
+  const ms = date.getTime();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    if (!(ms >= 0 && ms < YEAR_10000_MS)) return date.toISOString();
+    lastDayPrefix = date.toISOString().slice(0, 11);
+    lastDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  return `${lastDayPrefix}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[rest - seconds * 1000]}Z`;
+}
+
 // The coercions of fast-json-stringify's serializer (lib/serializer.js, index.js).
 const str = (v: unknown): string => {
   if (typeof v === 'string') return v;
   if (v === null) return '';
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return isoString(v);
   if (v instanceof RegExp) return v.source;
   return String((v as { toString(): unknown }).toString());
 };
