@@ -1,5 +1,6 @@
 // `node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N] [--sites] [--profile]`
-// (--sites: also the 25 functions that allocate most per request in this tree;
+// (--sites: also the functions that allocate most per request (--top N, default 25; --callers: each with its caller;
+// --survivors: only what outlives a scavenge);
 // --profile: CPU profiles of this tree and of the limit over the same requests,
 // written to bench/results/profiles/ for bench/profile-summary.ts)
 // The platform's own request path, this tree against another revision, in one
@@ -25,7 +26,7 @@ import { ROOT_DIR } from './lib/servers.ts';
 import { loadConfig, readEnv } from '../src/config.ts';
 import { createDatabase } from '../src/platform/db/database.ts';
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, top: { type: 'string' }, survivors: { type: 'boolean', default: false } } });
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '1500' }, sites: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, top: { type: 'string' }, survivors: { type: 'boolean', default: false }, callers: { type: 'boolean', default: false } } });
 const [rev, op = 'read'] = positionals;
 if (!rev || (op !== 'read' && op !== 'write')) {
   process.stderr.write('usage: node bench/compare.ts <git revision> [read|write] [--rounds N] [--requests N]\n');
@@ -99,7 +100,7 @@ try {
     // Built-ins (no script: Object.keys, bind...) are named with their caller.
     const walk = (n: typeof profile.head, caller: string) => {
       bytes += n.selfSize;
-      const site = n.callFrame.url && !process.env.SITES_CALLER ? frame(n) : `${frame(n)} < ${caller}`;
+      const site = n.callFrame.url && !opts.callers ? frame(n) : `${frame(n)} < ${caller}`;
       sites.set(site, (sites.get(site) ?? 0) + n.selfSize);
       n.children.forEach((c) => walk(c, frame(n)));
     };
