@@ -7,6 +7,7 @@ import { as, createTenant, expectProblem, PASSWORD, startApp, type Harness, type
 import { scopeToTenant } from '../context.ts';
 import { ROLES } from '../permissions.ts';
 import { purgeAudit } from './retention.ts';
+import { appendAudit } from './writer.ts';
 
 /** createTenant logs in one account per system role: the first rows of every new tenant's chain. */
 const LOGINS = ROLES.length;
@@ -151,6 +152,17 @@ describe('tamper evidence', () => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => as(h, t)({ method: 'POST', url: '/v1/contacts', payload: { firstName: `P${i}` } })));
     expect(results.every((r) => r.statusCode === 201)).toBe(true);
     expect(await verify(t)).toEqual({ ok: true, checked: LOGINS + 12 }); // logins + 12 creations
+  });
+
+  it('the hash PostgreSQL computes on append is the one verification recomputes, whatever the text', async () => {
+    const t = await createTenant(h, 'au');
+    const source = { actorId: null, requestId: 'req "quoted"', ip: '::1', userAgent: 'ü'.repeat(600) };
+    const tricky = { quote: '"seq":1,"x":"', emoji: '💡 café', tab: 'a\tb\\n', nested: { b: [1, { z: null, a: 2.5 }], a: true }, big: 1e21 };
+    const rows = [];
+    for (const details of [tricky, {}, { x: null }]) rows.push(await appendAudit(h.db, t.tenant.schemaName, source, { action: 'test.tricky', details }));
+    expect(rows.map((r) => r.seq)).toEqual([FIRST, FIRST + 1, FIRST + 2]);
+    expect(rows[0]!.occurredAt.getTime()).toBeLessThanOrEqual(rows[2]!.occurredAt.getTime());
+    expect(await verify(t)).toEqual({ ok: true, checked: LOGINS + 3 });
   });
 
   it('verify reports the first broken link: an edited row, a deleted row, a removed tail', async () => {

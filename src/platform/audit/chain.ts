@@ -17,11 +17,22 @@ function canonical(value: unknown): string {
 
 export type ChainedFields = Omit<AuditRow, 'hash' | 'prevHash' | 'changes'> & { changes: Changes | null };
 
-export function rowHash(prevHash: Buffer, row: ChainedFields): Buffer {
-  const body = canonical({
-    seq: Number(row.seq),
+/** The fields of a row known before it is appended: its place in the chain (seq) and time are given by the append. */
+export type UnplacedFields = Omit<ChainedFields, 'seq' | 'occurredAt'>;
+
+/**
+ * A row's canonical body, split around its time and sequence number:
+ * body = parts[0] + occurredAt (ISO 8601 in ms, the quotes are in the parts) + parts[1] + seq + parts[2].
+ * The writer sends the parts to PostgreSQL, which hashes the row in the same
+ * statement that locks the chain head (writer.ts); the verifier fills them in.
+ */
+export function bodyParts(row: UnplacedFields): [string, string, string] {
+  const NUMBER = Symbol('number');
+  const STRING = Symbol('string');
+  const top: Record<string, unknown> = {
+    seq: NUMBER,
     id: row.id,
-    occurredAt: row.occurredAt.toISOString(),
+    occurredAt: STRING,
     actorId: row.actorId,
     action: row.action,
     targetType: row.targetType,
@@ -30,8 +41,29 @@ export function rowHash(prevHash: Buffer, row: ChainedFields): Buffer {
     ip: row.ip,
     userAgent: row.userAgent,
     requestId: row.requestId,
-  });
-  return createHash('sha256').update(prevHash).update(body).digest();
+  };
+  // Same text as canonical(top) with the holes left open; the keys sort occurredAt before seq.
+  const parts: string[] = [];
+  let text = '{';
+  Object.keys(top)
+    .filter((k) => top[k] !== undefined)
+    .sort()
+    .forEach((k, i) => {
+      text += `${i ? ',' : ''}${JSON.stringify(k)}:`;
+      const v = top[k];
+      if (v === NUMBER || v === STRING) {
+        const quote = v === STRING ? '"' : '';
+        parts.push(text + quote);
+        text = quote;
+      } else text += canonical(v);
+    });
+  parts.push(`${text}}`);
+  return parts as [string, string, string];
+}
+
+export function rowHash(prevHash: Buffer, row: ChainedFields): Buffer {
+  const [a, b, c] = bodyParts(row);
+  return createHash('sha256').update(prevHash).update(`${a}${row.occurredAt.toISOString()}${b}${Number(row.seq)}${c}`).digest();
 }
 
 const plain = (v: unknown): unknown => (v instanceof Date ? v.toISOString() : v === undefined ? null : v);
