@@ -80,8 +80,13 @@ describe('startTracing', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.traceparent).toMatch(new RegExp(`^00-${parent.traceId}-[0-9a-f]{16}-01$`));
 
-    await flushTracing();
-    const job = spans.find((s) => s.span.name === `job sdk${run}.call`);
+    // The receiver has the call before the job's span ends (it ends once the response is back): wait for the span.
+    const jobSpan = () => spans.find((s) => s.span.name === `job sdk${run}.call`);
+    for (const until = Date.now() + 10_000; !jobSpan() && Date.now() < until; ) {
+      await flushTracing();
+      if (!jobSpan()) await new Promise((r) => setTimeout(r, 50));
+    }
+    const job = jobSpan();
     expect(job?.span.traceId).toBe(parent.traceId);
     expect(job?.span.parentSpanId).toBe(parent.spanId);
     expect(job?.attrs).toMatchObject({ 'tenant.id': t.tenant.id, 'tenant.slug': t.slug });
