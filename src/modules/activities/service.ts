@@ -131,10 +131,10 @@ export function createActivitiesService(deps: Pick<Platform, 'db' | 'events'> & 
         });
         await repo.setLinks(db, id, links);
         const created = (await repo.findActivity(db, UNSCOPED, id))!;
-        await auditCrm(trx, ctx, { type: 'activity', action: 'created', id, before: null, after: created });
         await deps.events.publish(trx, ctx, 'crm.activity.created', { id, type: created.type, subject: created.subject, ownerId: created.ownerId, assigneeId: created.assigneeId, links: created.links });
         if (created.status === 'done') await completed(trx, ctx, created);
         await notifyAssignee(trx, ctx, created);
+        await auditCrm(trx, ctx, { type: 'activity', action: 'created', id, before: null, after: created });
         return created;
       });
     },
@@ -177,9 +177,9 @@ export function createActivitiesService(deps: Pick<Platform, 'db' | 'events'> & 
           await repo.setLinks(db, id, links);
         }
         const after = (await repo.findActivity(db, UNSCOPED, id))!;
-        await auditCrm(trx, ctx, { type: 'activity', action: 'updated', id, before, after });
         if (after.status === 'done' && before.status !== 'done') await completed(trx, ctx, after);
         if (after.assigneeId !== before.assigneeId) await notifyAssignee(trx, ctx, after);
+        await auditCrm(trx, ctx, { type: 'activity', action: 'updated', id, before, after });
         return after;
       });
     },

@@ -97,8 +97,8 @@ export function createCompaniesService(deps: { db: Db; events: DomainEvents }) {
             deletedAt: null,
           });
           await recordChange(trx, { recordType: 'company', recordId: company.id, action: 'created', by: ctx.actor.accountId, at: now });
-          await auditCrm(trx, ctx, { type: 'company', action: 'created', id: company.id, before: null, after: company });
           await deps.events.publish(trx, ctx, 'crm.company.created', { id: company.id, name: company.name, domain: company.domain, ownerId: company.ownerId });
+          await auditCrm(trx, ctx, { type: 'company', action: 'created', id: company.id, before: null, after: company });
           return present(fields, company);
         });
       } catch (error) {
@@ -154,8 +154,8 @@ export function createCompaniesService(deps: { db: Db; events: DomainEvents }) {
           const updated = (await repo.updateCompany(db, id, { ...changes, ...(custom ? { custom: JSON.stringify(custom) } : {}), updatedBy: ctx.actor.accountId, updatedAt: now }))!;
           const changed = { ...diff(before, changes), ...(custom ? diffCustom(presentCustom(fields, before.custom), presentCustom(fields, custom)) : {}) };
           if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'company', recordId: id, action: 'updated', changes: changed, by: ctx.actor.accountId, at: now });
-          await auditCrm(trx, ctx, { type: 'company', action: 'updated', id, before, after: updated });
           await deps.events.publish(trx, ctx, 'crm.company.updated', { id, changes: changedFields(before, updated) });
+          await auditCrm(trx, ctx, { type: 'company', action: 'updated', id, before, after: updated });
           return present(fields, updated);
         });
       } catch (error) {
@@ -169,8 +169,8 @@ export function createCompaniesService(deps: { db: Db; events: DomainEvents }) {
         const deleted = await repo.setCompanyDeleted(companiesDb(trx), scope(ctx, 'delete'), id, true, ctx.actor.accountId, now);
         if (!deleted) throw new AppError('not_found', 'No such company');
         await recordChange(trx, { recordType: 'company', recordId: id, action: 'deleted', by: ctx.actor.accountId, at: now });
-        await auditCrm(trx, ctx, { type: 'company', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
         await deps.events.publish(trx, ctx, 'crm.company.deleted', { id });
+        await auditCrm(trx, ctx, { type: 'company', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
       });
     },
 
@@ -183,8 +183,8 @@ export function createCompaniesService(deps: { db: Db; events: DomainEvents }) {
           const restored = await repo.setCompanyDeleted(companiesDb(trx), scope(ctx, 'delete'), id, false, ctx.actor.accountId, now);
           if (!restored) throw new AppError('not_found', 'No deleted company with this id');
           await recordChange(trx, { recordType: 'company', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
-          await auditCrm(trx, ctx, { type: 'company', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
           await deps.events.publish(trx, ctx, 'crm.company.restored', { id });
+          await auditCrm(trx, ctx, { type: 'company', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
           return present(fields, restored);
         });
       } catch (error) {

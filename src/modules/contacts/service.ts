@@ -144,8 +144,8 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
             updatedAt: now,
             deletedAt: null,
           });
-          await audit(tx, 'created', created.id, null, created);
           await deps.events.publish(tx.db, ctx, 'crm.contact.created', { id: created.id, firstName: created.firstName, lastName: created.lastName, email: created.email });
+          await audit(tx, 'created', created.id, null, created);
           return created;
         });
       } catch (error) {
@@ -199,8 +199,8 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
           const lists = { ...(emails ? { emails, email: emails[0] ?? null } : {}), ...(phones ? { phones, phone: phones[0] ?? null } : {}) };
           const updated = await repo.updateContact(contactsDb(tx), id, scope(tx, WRITE), { ...changes, ...lists, updatedBy: ctx.actor.accountId, updatedAt: new Date() });
           if (!updated) throw new AppError('not_found', 'No such contact');
-          await audit(tx, 'updated', id, before, updated);
           await deps.events.publish(tx.db, ctx, 'crm.contact.updated', { id, changes: changedFields(before, updated) });
+          await audit(tx, 'updated', id, before, updated);
           return updated;
         });
       } catch (error) {
@@ -213,8 +213,8 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
         const before = await lockedContact(tx, id, DELETE);
         const deleted = await repo.setDeleted(contactsDb(tx), id, scope(tx, DELETE), true, ctx.actor.accountId, new Date());
         if (!deleted || !before) throw new AppError('not_found', 'No such contact');
-        await audit(tx, 'deleted', id, before, deleted);
         await deps.events.publish(tx.db, ctx, 'crm.contact.deleted', { id });
+        await audit(tx, 'deleted', id, before, deleted);
       });
     },
 
@@ -225,8 +225,8 @@ export function createContactsService(deps: { db: Db; events: DomainEvents }) {
           const before = await lockedContact(tx, id, DELETE);
           const restored = await repo.setDeleted(contactsDb(tx), id, scope(tx, DELETE), false, ctx.actor.accountId, new Date());
           if (!restored || !before) throw new AppError('not_found', 'No deleted contact with this id');
-          await audit(tx, 'restored', id, before, restored);
           await deps.events.publish(tx.db, ctx, 'crm.contact.restored', { id });
+          await audit(tx, 'restored', id, before, restored);
           return restored;
         });
       } catch (error) {

@@ -136,9 +136,9 @@ export function createDealsService(deps: Pick<Platform, 'db' | 'events'> & Parti
         await repo.insertStageChange(db, { id: uuidv7(), dealId: id, fromStageId: null, toStageId: stage.id, changedAt: now, changedBy: by });
         await recordChange(trx, { recordType: 'deal', recordId: id, action: 'created', by, at: now });
         const created = (await repo.findDeal(db, UNSCOPED, id))!;
-        await auditCrm(trx, ctx, { type: 'deal', action: 'created', id, before: null, after: created });
         await deps.events.publish(trx, ctx, 'crm.deal.created', { id, name: created.name, pipelineId: created.pipelineId, stageId: created.stageId, ownerId: created.ownerId, amount: created.amount, currency: created.currency });
         await notifyOwner(trx, ctx, created, ownerId);
+        await auditCrm(trx, ctx, { type: 'deal', action: 'created', id, before: null, after: created });
         return created;
       });
       return present(fields, created);
@@ -198,13 +198,13 @@ export function createDealsService(deps: Pick<Platform, 'db' | 'events'> & Parti
         }
         if (Object.keys(changed).length > 0) await recordChange(trx, { recordType: 'deal', recordId: id, action: 'updated', changes: changed, by, at: now });
         const after = (await repo.findDeal(db, UNSCOPED, id))!;
-        await auditCrm(trx, ctx, { type: 'deal', action: 'updated', id, before: before, after: after });
         await deps.events.publish(trx, ctx, 'crm.deal.updated', { id, changes: changedFields(before, after, ['updatedAt', 'updatedBy', 'stageChangedAt']) });
         if (stage && stage.id !== before.stageId) {
           const from = (await repo.findStage(db, before.stageId))!;
           await deps.events.publish(trx, ctx, 'crm.deal.stage_changed', { id, pipelineId: stage.pipelineId, fromStageId: before.stageId, toStageId: stage.id, fromStage: from.name, toStage: stage.name, kind: stage.kind, changedBy: by });
         }
         if (after.ownerId !== before.ownerId) await notifyOwner(trx, ctx, after, after.ownerId);
+        await auditCrm(trx, ctx, { type: 'deal', action: 'updated', id, before: before, after: after });
         return after;
       });
       return present(fields, updated);
@@ -215,8 +215,8 @@ export function createDealsService(deps: Pick<Platform, 'db' | 'events'> & Parti
         const now = new Date();
         if (!(await repo.setDealDeleted(dealsDb(trx), scope(ctx, 'delete'), id, true, ctx.actor.accountId, now))) throw new AppError('not_found', 'No such deal');
         await recordChange(trx, { recordType: 'deal', recordId: id, action: 'deleted', by: ctx.actor.accountId, at: now });
-        await auditCrm(trx, ctx, { type: 'deal', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
         await deps.events.publish(trx, ctx, 'crm.deal.deleted', { id });
+        await auditCrm(trx, ctx, { type: 'deal', action: 'deleted', id, before: { deletedAt: null }, after: { deletedAt: now } });
       });
     },
 
@@ -225,8 +225,8 @@ export function createDealsService(deps: Pick<Platform, 'db' | 'events'> & Parti
         const now = new Date();
         if (!(await repo.setDealDeleted(dealsDb(trx), scope(ctx, 'delete'), id, false, ctx.actor.accountId, now))) throw new AppError('not_found', 'No deleted deal with this id');
         await recordChange(trx, { recordType: 'deal', recordId: id, action: 'restored', by: ctx.actor.accountId, at: now });
-        await auditCrm(trx, ctx, { type: 'deal', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
         await deps.events.publish(trx, ctx, 'crm.deal.restored', { id });
+        await auditCrm(trx, ctx, { type: 'deal', action: 'restored', id, before: { deletedAt: 'set' }, after: { deletedAt: null } });
       });
       return get(ctx, id);
     },

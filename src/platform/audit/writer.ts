@@ -39,7 +39,8 @@ export const auditSourceOf = (ctx: Pick<RequestContext, 'requestId' | 'actor' | 
  * the head. Writers of a tenant queue on the head's row lock until their
  * transaction ends, so the fewer round trips after taking it, the more writes a
  * tenant commits per second: before, the lock was held over two round trips and
- * the hashing in Node between them.
+ * the hashing in Node between them. For the same reason services append the
+ * audit row last, after their other statements (events, notifications).
  */
 export async function recordAudit(db: TenantDb, source: AuditSource, entry: AuditEntry) {
   const adb = db.withTables<AuditTables>();
