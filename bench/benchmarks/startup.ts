@@ -64,6 +64,9 @@ async function timeNpmTest(): Promise<{ wallS: number; exitCode: number | null; 
   // eslint-disable-next-line no-control-regex
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const summary = /^\s*Tests\s+(\d.+)$/m.exec(plain)?.[1]?.trim() ?? 'no summary';
+  // Which tests failed, so that a failure in a timed run can be looked into.
+  const failed = [...new Set(plain.match(/^\s*FAIL\s+.+$/gm)?.map((l) => l.trim().replace(/^FAIL\s+/, '')) ?? [])];
+  if (failed.length) process.stderr.write(`npm test failures:\n${failed.map((f) => `  ${f}`).join('\n')}\n`);
   return { wallS: (performance.now() - t0) / 1000, exitCode, summary };
 }
 
