@@ -19,7 +19,10 @@ export interface CrmWrite {
   details?: Record<string, unknown>;
 }
 
-/** `trx` is the tenant-scoped transaction that makes the change. */
+/**
+ * `trx` is the tenant-scoped transaction that makes the change. Call it last in that transaction, after
+ * events and notifications: it takes the tenant's audit-chain lock, which is held until commit (writer.ts).
+ */
 export async function auditCrm(trx: Kysely<any>, ctx: Pick<RequestContext, 'requestId' | 'actor' | 'client'>, w: CrmWrite): Promise<void> {
   await recordAudit(trx as unknown as TenantDb, auditSourceOf(ctx), {
     action: `crm.${w.type}.${w.action}`,
