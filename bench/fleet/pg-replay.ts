@@ -7,11 +7,11 @@
 // the backends' CPU per query (/proc) and PostgreSQL blocks per query. Used for the
 // open-files finding in docs/scaling.md; run beside `strace -c -p <pid>` (it prints
 // the backends' pids) to count the system calls of a query.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded-postgres.ts';
 import { FLEET_PREFIX } from './fleet.ts';
+import { blockCounters, sumCpu } from '../lib/proc.ts';
 
 const { values } = parseArgs({
   options: { url: { type: 'string' }, embedded: { type: 'string' }, tenants: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '15' }, passes: { type: 'string', default: '2' }, shared: { type: 'boolean', default: false } },
@@ -36,28 +36,22 @@ try {
   const schemas = rows.map((r) => r.schema_name);
   const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
   process.stdout.write(`backends: ${pids.join(' ')}\n`);
-  // utime + stime of each backend, in clock ticks (100 per second on Linux).
-  const ticks = () => pids.reduce((sum, pid) => sum + readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, t) => a + Number(t), 0), 0);
-  const blocks = async () => {
-    await new Promise((r) => setTimeout(r, 1100)); // backends report their counters at most once a second
-    const { rows: b } = await admin.query<{ read: string; hit: string }>('select blks_read as read, blks_hit as hit from pg_stat_database where datname = current_database()');
-    return { read: Number(b[0]!.read), hit: Number(b[0]!.hit) };
-  };
   // The list query Plinth sends for GET /v1/contacts?limit=50 (pg_stat_statements of a Plinth run).
   const query = (schema: string) => `select * from "${schema}"."contacts" where true and "deleted_at" is null order by "created_at" desc, "id" desc limit $1`;
   const mine = (i: number) => (values.shared ? schemas : schemas.filter((_, j) => j % CONNECTIONS === i));
   const t0 = performance.now();
   await Promise.all(clients.map(async (c, i) => { for (let p = 0; p < Number(values.passes); p++) for (const s of mine(i)) await c.query(query(s), [51]); }));
   process.stdout.write(`warm-up: ${values.passes} passes in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  const b0 = await blocks();
-  const c0 = ticks();
+  const database = (await admin.query<{ name: string }>('select current_database() as name')).rows[0]!.name;
+  const b0 = await blockCounters(admin, database);
+  const c0 = sumCpu(pids);
   const end = Date.now() + Number(values.seconds) * 1000;
   let n = 0;
   const t1 = performance.now();
   await Promise.all(clients.map(async (c, i) => { const m = mine(i); for (let k = i * 997; Date.now() < end; k++, n++) await c.query(query(m[k % m.length]!), [51]); }));
   const s = (performance.now() - t1) / 1000;
-  const cpuUs = ((ticks() - c0) * 10_000) / n;
-  const b1 = await blocks();
+  const cpuUs = ((sumCpu(pids) - c0) * 1e6) / n;
+  const b1 = await blockCounters(admin, database);
   process.stdout.write(
     `${schemas.length} tenants, ${values.shared ? 'every connection serves every tenant' : 'each connection its own tenth'}: ${(n / s).toFixed(0)} queries/s, ` +
       `PostgreSQL CPU ${cpuUs.toFixed(0)} µs/query, blocks/query ${((b1.read - b0.read) / n).toFixed(2)} read + ${((b1.hit - b0.hit) / n).toFixed(1)} hit\n`,

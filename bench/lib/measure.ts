@@ -3,7 +3,7 @@
 // before and after, and the server's peak RSS.
 import type pg from 'pg';
 import { runLoad, type LoadPlan, type LoadResult, type LoadTool } from './load.ts';
-import { backendPids, cpuSeconds, peakRssMb, sumCpu } from './proc.ts';
+import { backendPids, blockCounters, cpuSeconds, peakRssMb, sumCpu } from './proc.ts';
 import type { RunningServer } from './servers.ts';
 
 export interface Measurement extends LoadResult {
@@ -46,13 +46,7 @@ export async function measure(
     }
   } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
   const backends = await backendPids(pg.pool, pg.database);
-  const blocks = async () => {
-    // pg_stat_database is updated by backends at most once a second (and at idle): read it after a pause.
-    await new Promise((r) => setTimeout(r, 1100));
-    const { rows } = await pg.pool.query<{ read: string; hit: string }>('select blks_read as read, blks_hit as hit from pg_stat_database where datname = $1', [pg.database]);
-    return { read: Number(rows[0]?.read ?? 0), hit: Number(rows[0]?.hit ?? 0) };
-  };
-  const blocks0 = await blocks();
+  const blocks0 = await blockCounters(pg.pool, pg.database);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
   const load = await runLoad(full, run.tool);
@@ -63,7 +57,7 @@ export async function measure(
     cpuPer1k: per1k(cpuSeconds(server.pid) - cpu0),
     dbCpuPer1k: per1k(sumCpu(backends) - db0),
     peakRssMb: peakRssMb(server.pid),
-    ...(await blocks().then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) }))),
+    ...(await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) }))),
   };
   const bad = load.non2xx + load.errors;
   if (load.requests === 0 || bad > load.requests * 0.01) {

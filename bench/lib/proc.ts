@@ -78,3 +78,13 @@ export async function backendMemory(pool: pg.Pool, database: string, application
 }
 
 export const sumCpu = (pids: number[]) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+
+/**
+ * A database's buffer counters (pg_stat_database: blocks read from outside shared buffers, and hits),
+ * read after a pause: backends report them at most once a second.
+ */
+export async function blockCounters(db: pg.Pool | pg.Client, database: string): Promise<{ read: number; hit: number }> {
+  await new Promise((r) => setTimeout(r, 1100));
+  const { rows } = await db.query<{ read: string; hit: string }>('select blks_read as read, blks_hit as hit from pg_stat_database where datname = $1', [database]);
+  return { read: Number(rows[0]?.read ?? 0), hit: Number(rows[0]?.hit ?? 0) };
+}
