@@ -21,7 +21,12 @@ import { BENCH_RATE_LIMITS } from '../lib/fixtures.ts';
 import { defaultGroups } from '../../src/platform/db/database.ts';
 import { loadConfig } from '../../src/config.ts';
 
+/** The phases, in the order they run; --phases picks some of them. */
+export const SCALING_PHASES = ['few', 'many', 'recycled', 'unaffine', 'limit-few', 'limit-many'] as const;
+export type ScalingPhase = (typeof SCALING_PHASES)[number];
+
 interface Phase {
+  key: ScalingPhase;
   label: string;
   tenants: number;
   lifetimeS: number;
@@ -50,17 +55,18 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many };
   const capS = ctx.quick ? 1 : 8;
   const phases: Phase[] = [
-    { label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth' },
-    { label: `${many} tenants, connections never recycled`, tenants: many, lifetimeS: 0, groups: 0, server: 'plinth' },
-    { label: `${many} tenants, connections recycled after ${capS} s`, tenants: many, lifetimeS: capS, groups: 0, server: 'plinth' },
+    { key: 'few', label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth' },
+    { key: 'many', label: `${many} tenants, connections never recycled`, tenants: many, lifetimeS: 0, groups: 0, server: 'plinth' },
+    { key: 'recycled', label: `${many} tenants, connections recycled after ${capS} s`, tenants: many, lifetimeS: capS, groups: 0, server: 'plinth' },
     // Baselines of the same run: one pool without tenant affinity (every backend serves every tenant),
     // and the limit, to tell what PostgreSQL itself pays for the spread from what Plinth adds.
-    { label: `${many} tenants, no tenant affinity (DB_POOL_GROUPS=1)`, tenants: many, lifetimeS: 0, groups: 1, server: 'plinth' },
-    { label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 1, server: 'limit' },
-    { label: `${many} tenants`, tenants: many, lifetimeS: 0, groups: 1, server: 'limit' },
+    { key: 'unaffine', label: `${many} tenants, no tenant affinity (DB_POOL_GROUPS=1)`, tenants: many, lifetimeS: 0, groups: 1, server: 'plinth' },
+    { key: 'limit-few', label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 1, server: 'limit' },
+    { key: 'limit-many', label: `${many} tenants`, tenants: many, lifetimeS: 0, groups: 1, server: 'limit' },
   ];
   const results: Array<Phase & { m: Measurement; memory: BackendMemory; load: number }> = [];
-  for (const phase of phases) {
+  const chosen = ctx.scalingPhases ?? SCALING_PHASES;
+  for (const phase of phases.filter((p) => chosen.includes(p.key))) {
     const env = {
       DATABASE_URL: ctx.database.url,
       LOG_LEVEL: 'silent',
@@ -91,6 +97,14 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   }
 
   type Result = (typeof results)[0];
+  const note = `tenant scaling: ${run.durationS} s per run after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
+  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, memory }));
+  if (results.length < phases.length) {
+    // Some phases only (an experiment): each on its own, ratios against the Plinth 10-tenant phase when it ran.
+    const base = results.find((r) => r.key === 'few');
+    const rows = results.map((r) => ({ benchmark: 'tenant scaling', target: `${r.server}, ${r.label}`, measurement: r.m, ratio: base && r !== base ? `p99 ${(r.m.p99Ms / base.m.p99Ms).toFixed(2)}×, ${(r.m.rps / base.m.rps).toFixed(2)}× throughput of ${base.tenants} tenants` : '' }));
+    return { rows, notes: [note], data };
+  }
   const [few, uncapped, capped, unaffine, limitFew, limitMany] = results as [Result, Result, Result, Result, Result, Result];
   const mem = (p: typeof few) => `PG backends: ${p.memory.backends}, private ${p.memory.privateMb.toFixed(0)} MiB (${(p.memory.privateMb / Math.max(1, p.memory.backends)).toFixed(1)} per backend), RSS ${p.memory.rssMb.toFixed(0)} MiB`;
   const ratio = (p: Result, base = few) => {
@@ -115,11 +129,5 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     { benchmark: 'tenant scaling', target: `limit, ${limitFew.label}`, measurement: limitFew.m, ratio: mem(limitFew) },
     { benchmark: 'tenant scaling', target: `limit, ${limitMany.label}`, measurement: limitMany.m, ratio: `${ratio(limitMany, limitFew)}; ${mem(limitMany)}` },
   ];
-  return {
-    rows,
-    notes: [
-      `tenant scaling: ${run.durationS} s per run after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`,
-    ],
-    data: results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, memory })),
-  };
+  return { rows, notes: [note], data };
 }

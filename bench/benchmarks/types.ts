@@ -11,6 +11,8 @@ export interface BenchContext {
   tenants: number;
   /** Passes over the large fleet before the scaling benchmark measures (default 4). */
   warmupPasses?: number;
+  /** Phases of the scaling benchmark to run (default all, see scaling.ts). */
+  scalingPhases?: readonly string[];
   /** Node flags for the Plinth server (--profile adds --cpu-prof). */
   plinthNodeArgs: string[];
   /** Environment of every Plinth server: BENCH_REDIS_URL with --redis (bench/servers/plinth.ts). */

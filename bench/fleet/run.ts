@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { BENCH_DIR } from '../lib/servers.ts';
 import { defaultLoadTool } from '../lib/load.ts';
 import type { BenchContext, BenchResult } from '../benchmarks/types.ts';
-import { scaling } from '../benchmarks/scaling.ts';
+import { SCALING_PHASES, scaling } from '../benchmarks/scaling.ts';
 import { fillTo, fleet } from './fleet.ts';
 import { createDatabase } from '../../src/platform/db/database.ts';
 import { migratePlatform } from '../../src/platform/db/platform-migrations.ts';
@@ -31,6 +31,8 @@ export interface FleetRunOptions {
   only?: Array<'fleet' | 'scaling'>;
   /** Passes over the fleet before the scaling benchmark measures. */
   warmupPasses?: number;
+  /** Phases of the scaling benchmark (default all: SCALING_PHASES). */
+  phases?: string[];
   /** Node flags of the Plinth servers (--profile: --cpu-prof). */
   plinthNodeArgs?: string[];
   /** An existing database to top up and keep (else a fresh one, dropped after). */
@@ -52,6 +54,7 @@ export async function runFleet(opts: FleetRunOptions = {}): Promise<Record<strin
     poolMax: 10,
     tenants,
     warmupPasses: opts.warmupPasses,
+    scalingPhases: opts.phases,
     plinthNodeArgs: opts.plinthNodeArgs ?? [],
     plinthEnv: {},
     run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
@@ -78,20 +81,25 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       embedded: { type: 'string' },
       'fill-only': { type: 'boolean', default: false },
       'warmup-passes': { type: 'string' },
+      phases: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--profile]\n' +
+      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--profile]\n' +
         '  10,000 tenants (--quick: 300). --reuse-database: top up and measure a database an earlier run filled (kept afterwards).\n' +
         '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
-        '  --fill-only: only top the fleet up to --tenants.\n',
+        '  --fill-only: only top the fleet up to --tenants.\n' +
+        `  --phases: the scaling phases to run, of ${SCALING_PHASES.join(', ')} (default all).\n`,
     );
     process.exit(0);
   }
   const started = Date.now();
+  const phases = values.phases?.split(',');
+  const unknown = phases?.filter((p) => !(SCALING_PHASES as readonly string[]).includes(p));
+  if (unknown?.length) throw new Error(`unknown phase(s) ${unknown.join(', ')}: pick from ${SCALING_PHASES.join(', ')}`);
   const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
   const embedded = values.embedded ? await startEmbeddedPostgres({ dataDir: values.embedded, port: 0, log }) : undefined;
   const databaseUrl = embedded?.url ?? values['reuse-database'];
@@ -107,7 +115,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       }
       log('filled');
     } else {
-      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [], only: values.only as FleetRunOptions['only'], databaseUrl, log });
+      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [], only: values.only as FleetRunOptions['only'], phases, databaseUrl, log });
       for (const r of Object.values(results)) {
         process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(r.data, null, 2)}\n`);
       }

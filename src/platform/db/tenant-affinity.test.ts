@@ -24,19 +24,35 @@ afterEach(async () => {
 });
 
 describe('tenant affinity', () => {
-  it('spreads schema names evenly over the groups', () => {
+  it('puts each new tenant in the group with the fewest tenants, and keeps it there', () => {
     const { groupOf, size, pool } = createAffinityPool({ max: 10 }, 5);
     expect(size).toBe(5);
-    const counts = new Array<number>(5).fill(0);
-    for (let i = 0; i < 10_000; i++) counts[groupOf(schemaOf(i * 7919))]!++;
-    for (const c of counts) expect(c).toBeGreaterThan(1700);
+    const countsOf = (tenants: number) => {
+      const counts = new Array<number>(5).fill(0);
+      for (let i = 0; i < tenants; i++) counts[groupOf(schemaOf(i * 7919))]!++;
+      return counts;
+    };
+    expect(countsOf(10)).toEqual([2, 2, 2, 2, 2]);
+    expect(countsOf(10)).toEqual([2, 2, 2, 2, 2]);
+    expect(countsOf(10_000)).toEqual([2000, 2000, 2000, 2000, 2000]);
     expect(pool.options.max).toBe(10);
+    void pool.end();
+  });
+
+  it('forgets the least recently seen tenant past its limit, and gives its place to the next new one', () => {
+    const { groupOf, pool } = createAffinityPool({ max: 4 }, 2, 4);
+    expect(['a', 'b', 'c', 'd'].map(groupOf)).toEqual([0, 1, 0, 1]);
+    groupOf('a'); // seen again: b is now the least recent
+    expect(groupOf('e')).toBe(1); // b forgotten: group 1 has fewer tenants (d)
+    expect(groupOf('f')).toBe(0); // c forgotten: group 0 has a only
+    expect(groupOf('a')).toBe(0); // remembered throughout
+    expect(groupOf('b')).toBe(1); // d forgotten (group 1: e), b rejoins there
     void pool.end();
   });
 
   it("runs a tenant's queries on its own group's connections, and the groups share no backend", async () => {
     const { db } = database(6, 3);
-    // Tenants of each group, by the same hash the pool uses.
+    // Tenants of each group, as the pool assigns them.
     const byGroup = new Map<Db, string[]>();
     for (let i = 0; byGroup.size < 3 || [...byGroup.values()].some((l) => l.length < 4); i++) {
       const s = schemaOf(i);
