@@ -89,7 +89,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
       results.push({ ...phase, m, memory, load: loadavg()[0]! });
       ctx.log(
         `${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
-          `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit.toFixed(1)} hit, ${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB`,
+          `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit.toFixed(1)} hit, ${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB` +
+          (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : ''),
       );
     } finally {
       await server.stop();
@@ -98,7 +99,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
 
   type Result = (typeof results)[0];
   const note = `tenant scaling: ${run.durationS} s per run after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
-  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, memory }));
+  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, acquire: m.acquire, memory }));
   if (results.length < phases.length) {
     // Some phases only (an experiment): each on its own, ratios against the Plinth 10-tenant phase when it ran.
     const base = results.find((r) => r.key === 'few');

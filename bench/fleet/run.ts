@@ -33,6 +33,8 @@ export interface FleetRunOptions {
   warmupPasses?: number;
   /** Phases of the scaling benchmark (default all: SCALING_PHASES). */
   phases?: string[];
+  /** Extra environment of the Plinth servers (--env KEY=VALUE), e.g. DB_POOL_GROUPS=10 to try a setting. */
+  plinthEnv?: Record<string, string>;
   /** Node flags of the Plinth servers (--profile: --cpu-prof). */
   plinthNodeArgs?: string[];
   /** An existing database to top up and keep (else a fresh one, dropped after). */
@@ -56,7 +58,7 @@ export async function runFleet(opts: FleetRunOptions = {}): Promise<Record<strin
     warmupPasses: opts.warmupPasses,
     scalingPhases: opts.phases,
     plinthNodeArgs: opts.plinthNodeArgs ?? [],
-    plinthEnv: {},
+    plinthEnv: opts.plinthEnv ?? {},
     run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
     log,
     login: () => Promise.reject(new Error('not used by the fleet benchmarks')),
@@ -82,17 +84,19 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       'fill-only': { type: 'boolean', default: false },
       'warmup-passes': { type: 'string' },
       phases: { type: 'string' },
+      env: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--profile]\n' +
+      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--env KEY=VALUE]... [--profile]\n' +
         '  10,000 tenants (--quick: 300). --reuse-database: top up and measure a database an earlier run filled (kept afterwards).\n' +
         '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
         '  --fill-only: only top the fleet up to --tenants.\n' +
-        `  --phases: the scaling phases to run, of ${SCALING_PHASES.join(', ')} (default all).\n`,
+        `  --phases: the scaling phases to run, of ${SCALING_PHASES.join(', ')} (default all).\n` +
+        '  --env KEY=VALUE: set in every Plinth server\'s environment (after the phase\'s own settings), to try a setting.\n',
     );
     process.exit(0);
   }
@@ -100,6 +104,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const phases = values.phases?.split(',');
   const unknown = phases?.filter((p) => !(SCALING_PHASES as readonly string[]).includes(p));
   if (unknown?.length) throw new Error(`unknown phase(s) ${unknown.join(', ')}: pick from ${SCALING_PHASES.join(', ')}`);
+  if (values.env?.some((kv) => !kv.includes('='))) throw new Error('--env takes KEY=VALUE');
+  const plinthEnv = Object.fromEntries((values.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
   const embedded = values.embedded ? await startEmbeddedPostgres({ dataDir: values.embedded, port: 0, log }) : undefined;
   const databaseUrl = embedded?.url ?? values['reuse-database'];
@@ -115,7 +121,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       }
       log('filled');
     } else {
-      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [], only: values.only as FleetRunOptions['only'], phases, databaseUrl, log });
+      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [], only: values.only as FleetRunOptions['only'], phases, plinthEnv, databaseUrl, log });
       for (const r of Object.values(results)) {
         process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(r.data, null, 2)}\n`);
       }

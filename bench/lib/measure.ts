@@ -16,6 +16,43 @@ export interface Measurement extends LoadResult {
   /** PostgreSQL buffer reads per request in the database, from outside shared buffers and from them (pg_stat_database; catalog lookups count too). */
   dbBlocksRead: number;
   dbBlocksHit: number;
+  /** Plinth's tenant queries over the window, from its /metrics (plinth_db_pool_acquire_seconds); absent for servers without it. */
+  acquire?: AcquireStats;
+}
+
+export interface AcquireStats {
+  /** Tenant queries that got a connection. */
+  queries: number;
+  /** Share of them on a connection borrowed from another group. */
+  borrowed: number;
+  /** Mean wait for the connection, ms. */
+  meanWaitMs: number;
+  /** Share that waited more than 5 ms. */
+  over5ms: number;
+}
+
+type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number };
+
+/** The pool-acquire histogram's totals from a Plinth server's /metrics, or undefined when the server has none. */
+async function acquireCounters(url: string): Promise<AcquireCounters | undefined> {
+  const text = await fetch(`${url}/metrics`)
+    .then((r) => (r.ok ? r.text() : ''))
+    .catch(() => '');
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  if (!text.includes('plinth_db_pool_acquire_seconds_count')) return undefined;
+  return {
+    count: sum(/^plinth_db_pool_acquire_seconds_count\{[^}]*\} (\S+)$/gm),
+    borrowed: sum(/^plinth_db_pool_acquire_seconds_count\{group="other"\} (\S+)$/gm),
+    sumS: sum(/^plinth_db_pool_acquire_seconds_sum\{[^}]*\} (\S+)$/gm),
+    upTo5ms: sum(/^plinth_db_pool_acquire_seconds_bucket\{le="0.005"[^}]*\} (\S+)$/gm),
+  };
+}
+
+function acquireStats(a: AcquireCounters | undefined, b: AcquireCounters | undefined): AcquireStats | undefined {
+  if (!a || !b) return undefined;
+  const queries = b.count - a.count;
+  const share = (n: number) => (queries > 0 ? n / queries : 0);
+  return { queries, borrowed: share(b.borrowed - a.borrowed), meanWaitMs: share((b.sumS - a.sumS) * 1000), over5ms: share(queries - (b.upTo5ms - a.upTo5ms)) };
 }
 
 export interface RunSettings {
@@ -47,9 +84,11 @@ export async function measure(
   } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
   const backends = await backendPids(pg.pool, pg.database);
   const blocks0 = await blockCounters(pg.pool, pg.database);
+  const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
   const load = await runLoad(full, run.tool);
+  const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
   const result: Measurement = {
     target: server.name,
@@ -57,6 +96,7 @@ export async function measure(
     cpuPer1k: per1k(cpuSeconds(server.pid) - cpu0),
     dbCpuPer1k: per1k(sumCpu(backends) - db0),
     peakRssMb: peakRssMb(server.pid),
+    ...(acquire && { acquire }),
     ...(await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) }))),
   };
   const bad = load.non2xx + load.errors;

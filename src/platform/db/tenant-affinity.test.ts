@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createDatabase, forTenant, type Db } from './database.ts';
-import { BORROW_GAP, createAffinityPool } from './tenant-affinity.ts';
+import { BORROW_GAP, createAffinityPool, onAcquired } from './tenant-affinity.ts';
 import { scopeToTenant } from '../context.ts';
 
 const url = () => inject('databaseUrl');
@@ -76,7 +76,9 @@ describe('tenant affinity', () => {
   });
 
   it("waits for its own group's connections, and spills over to an idle group once its line is BORROW_GAP groups long", async () => {
-    const { db } = database(4, 2);
+    const { db, pool } = database(4, 2);
+    const borrowed: boolean[] = [];
+    onAcquired(pool, (_, b) => borrowed.push(b));
     const mine = schemaOf(1);
     const group = forTenant(db, mine);
     // Hold both connections of the tenant's group in open transactions.
@@ -99,6 +101,7 @@ describe('tenant affinity', () => {
     const spilled = await Promise.race([backendPid(scopeToTenant(db, mine) as unknown as Db), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('waited for its own group')), 3000))]);
     expect(busy).not.toContain(spilled);
     expect(done).toEqual([]);
+    expect(borrowed).toEqual([false, false, true]); // the two held transactions on their own group, then the spilled query
     for (const r of release) r();
     expect(busy).toEqual(expect.arrayContaining([...new Set(await Promise.all(waiting))]));
   });

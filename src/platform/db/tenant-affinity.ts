@@ -22,6 +22,13 @@ const spare = (p: pg.Pool) => p.idleCount + ((p.options.max ?? 10) - p.totalCoun
 /** How many group-lengths shorter another group's line must be before a tenant's request joins it (see pick). */
 export const BORROW_GAP = 3;
 
+const ACQUIRED = 'plinth:acquired';
+
+/** Calls `listener` after each tenant query got its connection: the wait in ms, and whether it was borrowed from another group. */
+export function onAcquired(pool: pg.Pool, listener: (waitMs: number, borrowed: boolean) => void): void {
+  (pool as unknown as EventEmitter).on(ACQUIRED, listener);
+}
+
 /** Tenants whose group this process remembers; past it, the least recently seen is forgotten and rejoins a group on its next query. */
 export const MAX_REMEMBERED_TENANTS = 100_000;
 
@@ -128,6 +135,15 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
     pool: facade as unknown as pg.Pool,
     size: n,
     groupOf,
-    dialectPool: (g) => ({ connect: () => pick(pools[g]).connect(), end: async () => {} }),
+    dialectPool: (g) => ({
+      connect: async () => {
+        const from = pick(pools[g]);
+        const t0 = performance.now();
+        const client = await from.connect();
+        facade.emit(ACQUIRED, performance.now() - t0, from !== pools[g]);
+        return client;
+      },
+      end: async () => {},
+    }),
   };
 }

@@ -27,6 +27,8 @@ describe('GET /metrics', () => {
     for (const gauge of ['plinth_db_pool_connections', 'plinth_db_pool_idle', 'plinth_db_pool_waiting', 'plinth_jobs_waiting', 'plinth_jobs_running', 'plinth_jobs_failed', 'plinth_process_cpu_seconds_total']) {
       expect(text).toMatch(new RegExp(`^${gauge} \\d+`, 'm'));
     }
+    // The list query waited for a connection of its own group.
+    expect(text).toMatch(/^plinth_db_pool_acquire_seconds_count\{group="own"\} [1-9]/m);
     expect(text).not.toContain(a.tenant.id);
     expect(text).not.toContain(a.slug);
     expect(text).not.toMatch(/tenant/i);

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import client from 'prom-client';
 import { queueStats } from '../jobs/failures.ts';
+import { onAcquired } from '../db/tenant-affinity.ts';
 
 export interface Metrics {
   registry: client.Registry;
@@ -53,6 +54,17 @@ export function createMetrics(app: FastifyInstance, deps: { pool: pg.Pool; db: K
   gauge('plinth_db_pool_connections', 'Connections open in the API pool', () => deps.pool.totalCount);
   gauge('plinth_db_pool_idle', 'Idle connections in the API pool', () => deps.pool.idleCount);
   gauge('plinth_db_pool_waiting', 'Queries waiting for a pool connection', () => deps.pool.waitingCount);
+  // Where the tail of a request's latency can hide: queued behind its group's connections, or borrowed from another group (db/tenant-affinity.ts).
+  const acquire = new client.Histogram({
+    name: 'plinth_db_pool_acquire_seconds',
+    help: "Wait for a pooled connection, per scoped query: on the connections of the query's own affine group, or borrowed from another",
+    labelNames: ['group'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const own = acquire.labels('own');
+  const other = acquire.labels('other');
+  onAcquired(deps.pool, (waitMs, borrowed) => (borrowed ? other : own).observe(waitMs / 1000));
 
   // One query per scrape for the three queue gauges.
   let stats: Promise<{ waiting: number; running: number; failed: number }> | undefined;
