@@ -5,12 +5,17 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createDatabase, forTenant, type Db } from './database.ts';
-import { BORROW_GAP, createAffinityPool, onAcquired } from './tenant-affinity.ts';
+import { BORROW_GAP, FEW_TENANTS, createAffinityPool, onAcquired } from './tenant-affinity.ts';
 import { scopeToTenant } from '../context.ts';
 
 const url = () => inject('databaseUrl');
 const schemaOf = (i: number) => `t_${i.toString(16).padStart(32, '0')}`;
 const backendPid = async (db: Db) => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid;
+
+/** Has more than FEW_TENANTS tenants query, as a busy fleet does: from then on the pool keeps each tenant on its own group. */
+const manyTenantsActive = (db: Db) => {
+  for (let i = 0; i <= FEW_TENANTS; i++) forTenant(db, schemaOf(100_000 + i));
+};
 
 let open: Array<{ db: Db }> = [];
 const database = (poolMax: number, groups?: number) => {
@@ -61,7 +66,7 @@ describe('tenant affinity', () => {
     }
     expect(byGroup.size).toBe(3);
     const pidsOf = new Map<Db, Set<number>>();
-    // Two at a time per group: within its two connections, never waiting for another group's.
+    // Two at a time per group of two: within its connections, never waiting for another group's.
     for (const [group, schemas] of byGroup) {
       const pids = new Set<number>();
       for (let round = 0; round < 5; round++) {
@@ -77,6 +82,7 @@ describe('tenant affinity', () => {
 
   it("waits for its own group's connections, and spills over to an idle group once its line is BORROW_GAP groups long", async () => {
     const { db, pool } = database(4, 2);
+    manyTenantsActive(db);
     const borrowed: boolean[] = [];
     onAcquired(pool, (_, b) => borrowed.push(b));
     const mine = schemaOf(1);
@@ -108,6 +114,7 @@ describe('tenant affinity', () => {
 
   it("when every connection is busy, a tenant's requests queue in their group until that line is BORROW_GAP groups longer than the others'", async () => {
     const { db } = database(4, 2);
+    manyTenantsActive(db);
     const mine = schemaOf(1);
     const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
     // Hold all four connections: two in each group.
@@ -131,6 +138,30 @@ describe('tenant affinity', () => {
     expect(done).toEqual([stay]);
     for (const rs of release.values()) for (const r of rs) r();
     await Promise.all(waiting);
+  });
+
+  it('with few tenants active, a busy group borrows an idle connection at once', async () => {
+    const { db, pool } = database(4, 2);
+    const borrowed: boolean[] = [];
+    onAcquired(pool, (_, b) => borrowed.push(b));
+    const mine = schemaOf(1);
+    const group = forTenant(db, mine);
+    const release: Array<() => void> = [];
+    const busy = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<number>((resolve) => {
+            void group.transaction().execute(async (trx) => {
+              resolve(await backendPid(trx));
+              await new Promise<void>((r) => release.push(r));
+            });
+          }),
+      ),
+    );
+    const next = await Promise.race([backendPid(scopeToTenant(db, mine) as unknown as Db), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('waited for its own group')), 3000))]);
+    expect(busy).not.toContain(next);
+    expect(borrowed).toEqual([false, false, true]);
+    for (const r of release) r();
   });
 
   it('looks like one pg.Pool: query, counts over every group, end', async () => {

@@ -22,6 +22,15 @@ const spare = (p: pg.Pool) => p.idleCount + ((p.options.max ?? 10) - p.totalCoun
 /** How many group-lengths shorter another group's line must be before a tenant's request joins it (see pick). */
 export const BORROW_GAP = 3;
 
+/**
+ * While at most this many tenants have queried within ACTIVE_WINDOW_MS, a busy
+ * tenant takes any idle connection at once (see pick): each backend soon holds
+ * the catalog of all of them, so a borrowed one is warm too. 50 tenants on 10
+ * backends is at most 500 first queries of ~3 ms per connection lifetime.
+ */
+export const FEW_TENANTS = 50;
+const ACTIVE_WINDOW_MS = 60_000;
+
 const ACQUIRED = 'plinth:acquired';
 
 /** Calls `listener` after each tenant query got its connection: the wait in ms, and whether it was borrowed from another group. */
@@ -50,9 +59,10 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
   const pools = Array.from({ length: n }, (_, i) => new pg.Pool({ ...config, max: Math.floor(max / n) + (i < max % n ? 1 : 0) }));
 
   /**
-   * `preferred` when it has a spare connection. Otherwise the request waits in
-   * its own group's line unless another group's line is shorter by more than
-   * BORROW_GAP group-lengths (an idle connection counting as a negative line):
+   * `preferred` when it has a spare connection. Otherwise, with few tenants
+   * active (FEW_TENANTS), the group with the most spare connections. With many,
+   * the request waits in its own group's line unless another group's line is
+   * shorter by more than BORROW_GAP group-lengths (an idle connection counting as a negative line):
    * a connection of another group has most likely never served this tenant,
    * and a backend's first query on a tenant's tables loads their catalog
    * entries, ~3 ms of PostgreSQL CPU against ~0.4 ms warm at 10,000 tenants
@@ -68,7 +78,7 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
       const s = spare(p);
       if (s > most) [best, most] = [p, s];
     }
-    if (preferred && most - own <= BORROW_GAP * (preferred.options.max ?? 1)) return preferred;
+    if (preferred && activeTenants() > FEW_TENANTS && most - own <= BORROW_GAP * (preferred.options.max ?? 1)) return preferred;
     return best;
   };
 
@@ -112,7 +122,15 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
    */
   const groupOfKey = new Map<string, number>(); // insertion order = least recently seen first
   const members = new Array<number>(n).fill(0);
+  // Tenants seen in this window and the last one: their count is the number active.
+  let seen = new Set<string>();
+  let seenBefore = new Set<string>();
+  let windowEnds = 0;
+  const activeTenants = () => Math.max(seen.size, seenBefore.size);
   const groupOf = (key: string): number => {
+    const now = Date.now();
+    if (now >= windowEnds) [seenBefore, seen, windowEnds] = [seen, new Set(), now + ACTIVE_WINDOW_MS];
+    seen.add(key);
     let g = groupOfKey.get(key);
     if (g !== undefined) {
       groupOfKey.delete(key);
