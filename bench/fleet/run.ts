@@ -85,18 +85,20 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       'warmup-passes': { type: 'string' },
       phases: { type: 'string' },
       env: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--env KEY=VALUE]... [--profile]\n' +
+      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--env KEY=VALUE]... [--node-arg FLAG]... [--profile]\n' +
         '  10,000 tenants (--quick: 300). --reuse-database: top up and measure a database an earlier run filled (kept afterwards).\n' +
         '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
         '  --fill-only: only top the fleet up to --tenants.\n' +
         `  --phases: the scaling phases to run, of ${SCALING_PHASES.join(', ')} (default all).\n` +
-        '  --env KEY=VALUE: set in every Plinth server\'s environment (after the phase\'s own settings), to try a setting.\n',
+        '  --env KEY=VALUE: set in every Plinth server\'s environment (after the phase\'s own settings), to try a setting.\n' +
+        '  --node-arg FLAG: a Node flag for every Plinth server (e.g. --trace-gc, with --env BENCH_SERVER_LOG=FILE for its output).\n',
     );
     process.exit(0);
   }
@@ -121,7 +123,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       }
       log('filled');
     } else {
-      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : [], only: values.only as FleetRunOptions['only'], phases, plinthEnv, databaseUrl, log });
+      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: [...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : []), ...(values['node-arg'] ?? [])], only: values.only as FleetRunOptions['only'], phases, plinthEnv, databaseUrl, log });
       for (const r of Object.values(results)) {
         process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(r.data, null, 2)}\n`);
       }
