@@ -24,7 +24,7 @@ export const ConfigSchema = Type.Object({
   EMBEDDED_PG_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Port of the embedded PostgreSQL; 0 picks a free one.' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10, description: 'Connections in the pool.' }),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'statement_timeout of pooled connections.' }),
-  DB_POOL_GROUPS: Type.Integer({ minimum: 0, maximum: 500, default: 0, description: 'Connection groups for tenant affinity: a tenant\'s queries use its group\'s connections (borrowing when they are all busy), so each PostgreSQL backend caches the catalog of fewer tenants. 0: DB_POOL_MAX (one connection a group); 1: no affinity.' }),
+  DB_POOL_GROUPS: Type.Integer({ minimum: 0, maximum: 500, default: 0, description: 'Connection groups for tenant affinity: a tenant\'s queries use its group\'s connections (borrowing when they are all busy), so each PostgreSQL backend caches the catalog of fewer tenants. 0: DB_POOL_MAX / 2 (two connections a group); DB_POOL_MAX: one a group (less backend memory, a slow query holds up its group); 1: no affinity.' }),
   DB_POOL_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'Close pooled connections older than this (0: never): a backend caches catalog entries of every tenant table it touched.' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   TRUST_PROXY: Bool(false, 'Trust X-Forwarded-* headers (behind a reverse proxy).'),

@@ -30,7 +30,7 @@ interface Phase {
   label: string;
   tenants: number;
   lifetimeS: number;
-  /** DB_POOL_GROUPS (0: the default, DB_POOL_MAX; 1: no tenant affinity). */
+  /** DB_POOL_GROUPS (0: the default, DB_POOL_MAX / 2; 1: no tenant affinity). */
   groups: number;
   /** Plinth, or the limit (bench/baselines/bare.ts: the same SQL on the schema of the X-Tenant slug, nothing else). */
   server: 'plinth' | 'limit';

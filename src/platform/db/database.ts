@@ -14,18 +14,20 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Pooled connections older than this are closed when released (0: never). Default 300. */
   maxLifetimeSeconds?: number;
-  /** Connection groups for tenant affinity (tenant-affinity.ts); default poolMax (one connection a group), 1 turns affinity off. */
+  /** Connection groups for tenant affinity (tenant-affinity.ts); default poolMax / 2 (two connections a group), 1 turns affinity off. */
   groups?: number;
 }
 
 /**
- * The default number of connection groups: one connection per group, so a
- * tenant's queries find the one backend that has its catalog loaded. With two
- * per group, a tenant at 10,000 tenants still met a backend that had not yet
- * served it on ~10 catalog lookups per read, and the backends held 1.6 GiB
- * against 0.9 GiB (bench/RESULTS.md, 2026-12-02).
+ * The default number of connection groups: two connections per group. One per
+ * group halved the backends' memory at 10,000 tenants (0.9 against 1.6 GiB)
+ * and cut their CPU per read by ~10%, but a slow query (an export, a report)
+ * then holds up every query of its group until the line spills over, where
+ * with two the other connection keeps serving. The read's p99 did not tell
+ * them apart on the shared 2-core machine (bench/RESULTS.md, 2026-12-02).
+ * DB_POOL_GROUPS=DB_POOL_MAX chooses one a group where memory matters more.
  */
-export const defaultGroups = (poolMax: number) => Math.max(1, poolMax);
+export const defaultGroups = (poolMax: number) => Math.max(1, Math.floor(poolMax / 2));
 
 // Each root Db's per-group twins, for forTenant().
 const tenantGroups = new WeakMap<Kysely<any>, { groupOf(key: string): number; dbs: Db[] }>();
