@@ -2,7 +2,7 @@
 // queries stay on its group's backends, a busy group borrows, and the pool as
 // a whole still behaves like a pg.Pool.
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { createDatabase, forTenant, type Db } from './database.ts';
 import { BORROW_GAP, FEW_TENANTS, createAffinityPool, onAcquired } from './tenant-affinity.ts';
@@ -24,6 +24,7 @@ const database = (poolMax: number, groups?: number) => {
   return d;
 };
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(open.map((d) => d.db.destroy()));
   open = [];
 });
@@ -140,8 +141,16 @@ describe('tenant affinity', () => {
     await Promise.all(waiting);
   });
 
-  it('with few tenants active, a busy group borrows an idle connection at once', async () => {
+  it.each([
+    ['with few tenants active', 0],
+    ['after many tenants and then a quiet spell of two minutes', 121_000],
+  ])('%s, a busy group borrows an idle connection at once', async (_, quietMs) => {
     const { db, pool } = database(4, 2);
+    if (quietMs) {
+      manyTenantsActive(db);
+      const later = Date.now() + quietMs;
+      vi.spyOn(Date, 'now').mockImplementation(() => later);
+    }
     const borrowed: boolean[] = [];
     onAcquired(pool, (_, b) => borrowed.push(b));
     const mine = schemaOf(1);

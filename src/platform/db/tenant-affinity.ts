@@ -5,9 +5,10 @@
 // them (bench/RESULTS.md, "tenant scaling"). The pool is therefore split into
 // groups, and a tenant's queries go to its group's connections, so each
 // backend sees 1/G of the tenants. A tenant joins the group with the fewest
-// tenants when first seen and stays there (see assign). A tenant
-// whose group's line grows well past the others' (see pick) spills over to
-// them, so a busy tenant is never held to its group's share while others sit idle.
+// tenants when first seen and stays there (see groupOf). With many tenants
+// active, a tenant whose group's line grows well past the others' (see pick)
+// spills over to them, so a busy tenant is never held to its group's share
+// while others sit idle; with few, a busy tenant takes any idle connection.
 //
 // Hand-written: pg-pool hands out any idle connection, and no maintained
 // library routes pooled connections by key. Each group is a plain pg.Pool;
@@ -129,7 +130,12 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
   const activeTenants = () => Math.max(seen.size, seenBefore.size);
   const groupOf = (key: string): number => {
     const now = Date.now();
-    if (now >= windowEnds) [seenBefore, seen, windowEnds] = [seen, new Set(), now + ACTIVE_WINDOW_MS];
+    if (now >= windowEnds) {
+      // After a quiet spell longer than a window, the last window's tenants are no longer active either.
+      seenBefore = now >= windowEnds + ACTIVE_WINDOW_MS ? new Set() : seen;
+      seen = new Set();
+      windowEnds = now + ACTIVE_WINDOW_MS;
+    }
     seen.add(key);
     let g = groupOfKey.get(key);
     if (g !== undefined) {
