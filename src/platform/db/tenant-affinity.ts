@@ -33,6 +33,7 @@ export const FEW_TENANTS = 50;
 const ACTIVE_WINDOW_MS = 60_000;
 
 const ACQUIRED = 'plinth:acquired';
+const POOL_EVENTS = new Set<string | symbol>(['error', 'connect', 'acquire', 'release', 'remove']);
 
 /** Calls `listener` after each tenant query got its connection: the wait in ms, and whether it was borrowed from another group. */
 export function onAcquired(pool: pg.Pool, listener: (waitMs: number, borrowed: boolean) => void): void {
@@ -105,9 +106,9 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
     async end() {
       await Promise.all(pools.map((p) => (p.ending ? undefined : p.end())));
     }
-    // Listeners (error, connect, acquire, release, remove) hear every group.
+    // pg-pool's events are heard from every group; the facade's own (ACQUIRED) stay on it.
     override on(event: string | symbol, listener: (...args: any[]) => void) {
-      for (const p of pools) p.on(event as 'error', listener);
+      if (POOL_EVENTS.has(event)) for (const p of pools) p.on(event as 'error', listener);
       return super.on(event, listener);
     }
   }
