@@ -13,6 +13,8 @@ export interface BenchContext {
   warmupPasses?: number;
   /** Phases of the scaling benchmark to run (default all, see scaling.ts). */
   scalingPhases?: readonly string[];
+  /** Requests a second of the scaling benchmark's fixed-rate phases (default: see scaling.ts). */
+  scalingRate?: number;
   /** Node flags for the Plinth server (--profile adds --cpu-prof). */
   plinthNodeArgs: string[];
   /** Environment of every Plinth server: BENCH_REDIS_URL with --redis (bench/servers/plinth.ts). */

@@ -20,6 +20,8 @@ export interface LoadPlan {
   connections: number;
   durationS: number;
   maxRequests: number;
+  /** Send at this many requests a second in all, on a fixed schedule (unset: each connection sends again as soon as it has its answer). */
+  ratePerS?: number;
 }
 
 export interface LoadResult {
@@ -66,6 +68,31 @@ function runChild(cmd: string, args: string[], timeoutMs: number): Promise<strin
 const luaString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 const luaTable = (h: Record<string, string>) => `{${Object.entries(h).map(([k, v]) => `[${luaString(k)}]=${luaString(v)}`).join(',')}}`;
 
+// A fixed schedule for wrk, which has none of its own (wrk2 has, but is not
+// packaged): the request k of the run goes out at start + k / rate. Before
+// each request wrk asks delay() how many ms to wait; the connection takes the
+// next slot of the schedule. With more connections than requests in flight,
+// every request leaves at its slot and the latency wrk measures from the send
+// is the whole latency; a server that falls behind leaves the slots late
+// (sent at once, the rate achieved below the one asked: the result says so).
+// The clock is CLOCK_MONOTONIC through LuaJIT's FFI (wrk's Lua has none).
+function wrkPacing(ratePerS: number): string {
+  return `
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } plinth_timespec; int clock_gettime(int, plinth_timespec*); ]]
+local ts = ffi.new("plinth_timespec")
+local function now_ms() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end
+local interval, slot = ${1000 / ratePerS}, nil
+delay = function()
+  local t = now_ms()
+  if not slot then slot = t end
+  local wait = slot - t
+  slot = slot + interval
+  if wait <= 0 then return 0 end
+  return math.floor(wait + 0.5)
+end`;
+}
+
 // wrk has no request cap, so the script stops its thread after its share of
 // maxRequests, and reports percentiles as JSON from done().
 function wrkScript(plan: LoadPlan): string {
@@ -88,6 +115,7 @@ response = function(status)
   n = n + 1
   if n >= cap then wrk.thread:stop() end
 end
+${plan.ratePerS ? wrkPacing(plan.ratePerS) : ''}
 done = function(s, latency)
   local e = s.errors
   io.write(string.format('{"requests":%d,"durationUs":%d,"non2xx":%d,"errors":%d,"p50Us":%d,"p99Us":%d}\\n',

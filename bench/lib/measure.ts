@@ -63,6 +63,8 @@ export interface RunSettings {
   maxRequests: number;
   /** Warm up for this many requests instead of warmupS seconds (e.g. a pass over every tenant). */
   warmupRequests?: number;
+  /** The measured run at this fixed rate, requests a second (the warm-up runs flat out). */
+  ratePerS?: number;
 }
 
 export async function measure(
@@ -87,7 +89,7 @@ export async function measure(
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
-  const load = await runLoad(full, run.tool);
+  const load = await runLoad(run.ratePerS ? { ...full, ratePerS: run.ratePerS } : full, run.tool);
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
   const result: Measurement = {

@@ -15,6 +15,7 @@ const result = await autocannon({
   duration: plan.durationS,
   maxOverallRequests: plan.maxRequests,
   timeout: 10,
+  ...(plan.ratePerS ? { overallRate: plan.ratePerS } : {}),
   requests: [
     {
       method: plan.method,
