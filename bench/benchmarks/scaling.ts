@@ -137,7 +137,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     const judged = base === few || base === fewPaced;
     return `p99 ${r.toFixed(2)}× of ${base.tenants} tenants${base === fewPaced ? ' at the same rate' : ''}${judged ? (r <= 1.3 ? ' (target ≤1.3 met)' : ' (target ≤1.3 MISSED)') : ''}; ${(p.m.rps / base.m.rps).toFixed(2)}× throughput`;
   };
-  const paced = (p: Result) => `plinth, ${p.label} (${p.ratePerS} req/s asked, ${PACED_CONNECTIONS} connections)`;
+  // A server that could not keep up sent its requests late: its p99 then understates (bench/lib/load.ts).
+  const paced = (p: Result) => `plinth, ${p.label} (${p.ratePerS} req/s asked${p.m.rps < 0.97 * p.ratePerS! ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections)`;
   const rows: Row[] = [
     { benchmark: 'tenant scaling', target: `plinth, ${few.label}`, measurement: few.m, ratio: mem(few) },
     { benchmark: 'tenant scaling', target: `plinth, ${uncapped.label}`, measurement: uncapped.m, ratio: `${ratio(uncapped)}; ${mem(uncapped)}` },
