@@ -78,20 +78,21 @@ describe('per (email, IP) throttling', () => {
     expect(u).toEqual(k);
     expect(k.map((r) => r.status)).toEqual([401, 401, 401, 401, 429]);
 
-    // Timing: the median of unknown-email logins is within 3x of known-email ones (both pay one argon2 verification).
+    // Timing: unknown-email logins take within 3x of known-email ones (both pay one argon2 verification;
+    // skipping it would make them ~50x faster). The fastest of five interleaved tries of each: other test
+    // files run beside this one, and their interference only ever adds time (a median of three did not hold).
     const time = async (email: string, ip: string) => {
       const t0 = performance.now();
       await attempt(email, 'not the password', ip);
       return performance.now() - t0;
     };
-    const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const tk: number[] = [];
     const tu: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       tk.push(await time(known, `192.0.2.${100 + i}`));
       tu.push(await time(unknown, `192.0.2.${150 + i}`));
     }
-    const ratio = median(tu) / median(tk);
+    const ratio = Math.min(...tu) / Math.min(...tk);
     expect(ratio).toBeGreaterThan(1 / 3);
     expect(ratio).toBeLessThan(3);
   });
