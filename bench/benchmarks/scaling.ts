@@ -80,8 +80,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const results: Array<Phase & { m: Measurement; memory: BackendMemory; load: number; ratePerS?: number }> = [];
   const chosen = ctx.scalingPhases ?? SCALING_PHASES;
   const rateOf = () => {
-    const sustained = results.find((r) => r.key === 'many')?.m.rps;
     if (ctx.scalingRate) return ctx.scalingRate;
+    const sustained = results.find((r) => r.key === 'many')?.m.rps;
     if (sustained === undefined) throw new Error('the fixed-rate phases need the many phase before them, or --rate N');
     return Math.round(sustained * RATE_SHARE);
   };
@@ -118,6 +118,9 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   }
 
   type Result = (typeof results)[0];
+  // A server that could not keep up sent its requests late: its p99 then understates (bench/lib/load.ts).
+  const targetOf = (r: Result) =>
+    `${r.server}, ${r.label}${r.ratePerS ? ` (${r.ratePerS} req/s asked${r.m.rps < 0.97 * r.ratePerS ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections)` : ''}`;
   const note = `tenant scaling: ${run.durationS} s per run after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
   const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, acquire: m.acquire, memory }));
   if (results.length < phases.length) {
@@ -125,8 +128,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     // (fixed-rate phases against the 10-tenant one at the same rate).
     const rows = results.map((r) => {
       const base = results.find((b) => b.key === (r.paced ? 'few-rate' : 'few'));
-      const paced = r.ratePerS ? ` at ${r.ratePerS} req/s` : '';
-      return { benchmark: 'tenant scaling', target: `${r.server}, ${r.label}${paced}`, measurement: r.m, ratio: base && r !== base ? `p99 ${(r.m.p99Ms / base.m.p99Ms).toFixed(2)}×, ${(r.m.rps / base.m.rps).toFixed(2)}× throughput of ${base.tenants} tenants` : '' };
+      return { benchmark: 'tenant scaling', target: targetOf(r), measurement: r.m, ratio: base && r !== base ? `p99 ${(r.m.p99Ms / base.m.p99Ms).toFixed(2)}×, ${(r.m.rps / base.m.rps).toFixed(2)}× throughput of ${base.tenants} tenants` : '' };
     });
     return { rows, notes: [note], data };
   }
@@ -137,8 +139,6 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     const judged = base === few || base === fewPaced;
     return `p99 ${r.toFixed(2)}× of ${base.tenants} tenants${base === fewPaced ? ' at the same rate' : ''}${judged ? (r <= 1.3 ? ' (target ≤1.3 met)' : ' (target ≤1.3 MISSED)') : ''}; ${(p.m.rps / base.m.rps).toFixed(2)}× throughput`;
   };
-  // A server that could not keep up sent its requests late: its p99 then understates (bench/lib/load.ts).
-  const paced = (p: Result) => `plinth, ${p.label} (${p.ratePerS} req/s asked${p.m.rps < 0.97 * p.ratePerS! ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections)`;
   const rows: Row[] = [
     { benchmark: 'tenant scaling', target: `plinth, ${few.label}`, measurement: few.m, ratio: mem(few) },
     { benchmark: 'tenant scaling', target: `plinth, ${uncapped.label}`, measurement: uncapped.m, ratio: `${ratio(uncapped)}; ${mem(uncapped)}` },
@@ -156,8 +156,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     },
     { benchmark: 'tenant scaling', target: `limit, ${limitFew.label}`, measurement: limitFew.m, ratio: mem(limitFew) },
     { benchmark: 'tenant scaling', target: `limit, ${limitMany.label}`, measurement: limitMany.m, ratio: `${ratio(limitMany, limitFew)}; ${mem(limitMany)}` },
-    { benchmark: 'tenant scaling', target: paced(fewPaced), measurement: fewPaced.m, ratio: mem(fewPaced) },
-    { benchmark: 'tenant scaling', target: paced(manyPaced), measurement: manyPaced.m, ratio: `${ratio(manyPaced, fewPaced)}; ${mem(manyPaced)}` },
+    { benchmark: 'tenant scaling', target: targetOf(fewPaced), measurement: fewPaced.m, ratio: mem(fewPaced) },
+    { benchmark: 'tenant scaling', target: targetOf(manyPaced), measurement: manyPaced.m, ratio: `${ratio(manyPaced, fewPaced)}; ${mem(manyPaced)}` },
   ];
   return { rows, notes: [note], data };
 }

@@ -89,7 +89,7 @@ export async function measure(
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
-  const load = await runLoad(run.ratePerS ? { ...full, ratePerS: run.ratePerS } : full, run.tool);
+  const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool);
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
   const result: Measurement = {
