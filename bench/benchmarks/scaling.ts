@@ -62,7 +62,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   // The warm-up is `passes` passes over the large fleet (in every phase, so all get the same number of requests):
   // the steady state of a running instance, whose caches hold the tenants it serves.
   const passes = ctx.warmupPasses ?? 4;
-  const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many };
+  // Block counters in full runs only: reading them costs 2.2 s a phase, too much for --quick's two minutes.
+  const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many, countBlocks: true };
   const capS = ctx.quick ? 1 : 8;
   const phases: Phase[] = [
     { key: 'few', label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth' },
@@ -109,7 +110,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
       results.push({ ...phase, m, memory, load: loadavg()[0]!, ratePerS: phaseRun.ratePerS });
       ctx.log(
         `${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s${phaseRun.ratePerS ? ` (asked ${phaseRun.ratePerS})` : ''}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
-          `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit.toFixed(1)} hit, ${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB` +
+          (m.dbBlocksRead === undefined ? '' : `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit!.toFixed(1)} hit, `) +
+          `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB` +
           (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : ''),
       );
     } finally {

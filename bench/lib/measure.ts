@@ -13,9 +13,9 @@ export interface Measurement extends LoadResult {
   /** PostgreSQL backends' CPU seconds per 1,000 requests. */
   dbCpuPer1k: number;
   peakRssMb: number;
-  /** PostgreSQL buffer reads per request in the database, from outside shared buffers and from them (pg_stat_database; catalog lookups count too). */
-  dbBlocksRead: number;
-  dbBlocksHit: number;
+  /** PostgreSQL buffer reads per request in the database, from outside shared buffers and from them (pg_stat_database; catalog lookups count too); only with RunSettings.countBlocks. */
+  dbBlocksRead?: number;
+  dbBlocksHit?: number;
   /** Plinth's tenant queries over the window, from its /metrics (plinth_db_pool_acquire_seconds); absent for servers without it. */
   acquire?: AcquireStats;
 }
@@ -65,6 +65,8 @@ export interface RunSettings {
   warmupRequests?: number;
   /** The measured run at this fixed rate, requests a second (the warm-up runs flat out). */
   ratePerS?: number;
+  /** Read PostgreSQL's block counters around the run: costs 2.2 s (they are flushed once a second). */
+  countBlocks?: boolean;
 }
 
 export async function measure(
@@ -85,7 +87,7 @@ export async function measure(
     }
   } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
   const backends = await backendPids(pg.pool, pg.database);
-  const blocks0 = await blockCounters(pg.pool, pg.database);
+  const blocks0 = run.countBlocks ? await blockCounters(pg.pool, pg.database) : undefined;
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
@@ -99,7 +101,7 @@ export async function measure(
     dbCpuPer1k: per1k(sumCpu(backends) - db0),
     peakRssMb: peakRssMb(server.pid),
     ...(acquire && { acquire }),
-    ...(await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) }))),
+    ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) })))),
   };
   const bad = load.non2xx + load.errors;
   if (load.requests === 0 || bad > load.requests * 0.01) {
