@@ -65,7 +65,7 @@ export function createDatabase(opts: DatabaseOptions): { db: Db; pool: pg.Pool }
   // An idle client losing its server (DB restart) must not crash the process.
   pool.on('error', () => {});
   const plugins = [new FastCamelCasePlugin()];
-  const db = new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool }), plugins });
+  const db = new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool: affinity.dialectPool() }), plugins });
   if (affinity.size > 1) {
     const dbs = Array.from({ length: affinity.size }, (_, g) => new Kysely<PublicDatabase>({ dialect: new PostgresDialect({ pool: affinity.dialectPool(g) }), plugins }));
     tenantGroups.set(db, { groupOf: affinity.groupOf, dbs });

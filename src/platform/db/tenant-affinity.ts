@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { PostgresPool } from 'kysely';
+import { kyselyClient } from './kysely-client.ts';
 
 /** Connections a pool can hand out now without waiting (idle, or not opened yet), less those already promised to waiters. */
 const spare = (p: pg.Pool) => p.idleCount + ((p.options.max ?? 10) - p.totalCount) - p.waitingCount;
@@ -50,8 +51,8 @@ export interface AffinityPool {
   size: number;
   /** Which group serves `key` (a tenant schema name): the same one on every call while the key is remembered. */
   groupOf(key: string): number;
-  /** A pool for Kysely's PostgresDialect that prefers group `g`. */
-  dialectPool(g: number): PostgresPool;
+  /** A pool for Kysely's PostgresDialect that prefers group `g`, or any group (the platform's queries; its end() ends the whole pool). */
+  dialectPool(g?: number): PostgresPool;
 }
 
 /** `groups` pools sharing `config.max` connections between them (each group gets at least one), remembering up to `remember` tenants' groups. */
@@ -160,15 +161,18 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, rememb
     pool: facade as unknown as pg.Pool,
     size: n,
     groupOf,
-    dialectPool: (g) => ({
-      connect: async () => {
-        const from = pick(pools[g]);
-        const t0 = performance.now();
-        const client = await from.connect();
-        facade.emit(ACQUIRED, performance.now() - t0, from !== pools[g]);
-        return client;
-      },
-      end: async () => {},
-    }),
+    dialectPool: (g) =>
+      g === undefined
+        ? { connect: async () => kyselyClient(await pick().connect()), end: () => facade.end() }
+        : {
+            connect: async () => {
+              const from = pick(pools[g]);
+              const t0 = performance.now();
+              const client = await from.connect();
+              facade.emit(ACQUIRED, performance.now() - t0, from !== pools[g]);
+              return kyselyClient(client);
+            },
+            end: async () => {},
+          },
   };
 }
