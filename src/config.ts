@@ -25,6 +25,7 @@ export const ConfigSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10, description: 'Connections in the pool.' }),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30000, description: 'statement_timeout of pooled connections.' }),
   DB_POOL_GROUPS: Type.Integer({ minimum: 0, maximum: 500, default: 0, description: 'Connection groups for tenant affinity: a tenant\'s queries use its group\'s connections (borrowing when they are all busy), so each PostgreSQL backend caches the catalog of fewer tenants. 0: DB_POOL_MAX / 2 (two connections a group); DB_POOL_MAX: one a group (less backend memory, a slow query holds up its group); 1: no affinity.' }),
+  DB_POOL_BORROW_AFTER_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0, description: 'With many tenants active, how long a tenant query waits for a connection of its own group before taking a spare one of another group (whose backend may first load the tenant\'s catalog entries, ~3 ms). 0: it waits until its group\'s line is much longer than the others\'.' }),
   DB_POOL_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'Close pooled connections older than this (0: never): a backend caches catalog entries of every tenant table it touched.' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   TRUST_PROXY: Bool(false, 'Trust X-Forwarded-* headers (behind a reverse proxy).'),

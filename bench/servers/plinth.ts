@@ -10,7 +10,7 @@ import { createDatabase } from '../../src/platform/db/database.ts';
 const { REDIS_URL: _ignored, BENCH_REDIS_URL, ...env } = readEnv();
 const config = loadConfig({ ...env, ...(BENCH_REDIS_URL ? { REDIS_URL: BENCH_REDIS_URL } : {}), HOST: '127.0.0.1', PORT: '0' });
 if (!config.DATABASE_URL) throw new Error('bench/servers/plinth.ts needs DATABASE_URL');
-const { db, pool } = createDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS, maxLifetimeSeconds: config.DB_POOL_MAX_LIFETIME_SECONDS, groups: config.DB_POOL_GROUPS || undefined });
+const { db, pool } = createDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS, maxLifetimeSeconds: config.DB_POOL_MAX_LIFETIME_SECONDS, groups: config.DB_POOL_GROUPS || undefined, borrowAfterMs: config.DB_POOL_BORROW_AFTER_MS });
 const app = await buildApp({ config, db, pool });
 await app.listen({ host: config.HOST, port: config.PORT });
 process.stdout.write(`listening ${(app.server.address() as { port: number }).port}\n`);

@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   maxLifetimeSeconds?: number;
   /** Connection groups for tenant affinity (tenant-affinity.ts); default poolMax / 2 (two connections a group), 1 turns affinity off. */
   groups?: number;
+  /** How long a tenant query waits for its own group before taking another group's spare connection (tenant-affinity.ts); 0: no limit. */
+  borrowAfterMs?: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export function createDatabase(opts: DatabaseOptions): { db: Db; pool: pg.Pool }
       idleTimeoutMillis: 30_000,
     },
     opts.groups ?? defaultGroups(opts.poolMax),
+    { borrowAfterMs: opts.borrowAfterMs },
   );
   const { pool } = affinity;
   // An idle client losing its server (DB restart) must not crash the process.

@@ -18,8 +18,8 @@ const manyTenantsActive = (db: Db) => {
 };
 
 let open: Array<{ db: Db }> = [];
-const database = (poolMax: number, groups?: number) => {
-  const d = createDatabase({ url: url(), poolMax, statementTimeoutMs: 10_000, groups });
+const database = (poolMax: number, groups?: number, borrowAfterMs?: number) => {
+  const d = createDatabase({ url: url(), poolMax, statementTimeoutMs: 10_000, groups, borrowAfterMs });
   open.push(d);
   return d;
 };
@@ -46,7 +46,7 @@ describe('tenant affinity', () => {
   });
 
   it('forgets the least recently seen tenant past its limit, and gives its place to the next new one', () => {
-    const { groupOf, pool } = createAffinityPool({ max: 4 }, 2, 4);
+    const { groupOf, pool } = createAffinityPool({ max: 4 }, 2, { remember: 4 });
     expect(['a', 'b', 'c', 'd'].map(groupOf)).toEqual([0, 1, 0, 1]);
     groupOf('a'); // seen again: b is now the least recent
     expect(groupOf('e')).toBe(1); // b forgotten: group 1 has fewer tenants (d)
@@ -139,6 +139,59 @@ describe('tenant affinity', () => {
     expect(done).toEqual([stay]);
     for (const rs of release.values()) for (const r of rs) r();
     await Promise.all(waiting);
+  });
+
+  /** Holds `n` connections of `schema`'s group in open transactions: their backend pids, and how to let them go. */
+  const holdConnections = async (db: Db, schema: string, n: number) => {
+    const release: Array<() => void> = [];
+    const pids = await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<number>((resolve) => {
+            void forTenant(db, schema).transaction().execute(async (trx) => {
+              resolve(await backendPid(trx));
+              await new Promise<void>((r) => release.push(r));
+            });
+          }),
+      ),
+    );
+    return { pids, release: () => release.splice(0).forEach((r) => r()) };
+  };
+
+  it("with borrowAfterMs, a query stuck behind its busy group takes another group's spare connection after that wait, and its place in line passes on", async () => {
+    const { db, pool } = database(4, 2, 150);
+    manyTenantsActive(db);
+    const borrowed: boolean[] = [];
+    onAcquired(pool, (_, b) => borrowed.push(b));
+    const mine = schemaOf(1);
+    const held = await holdConnections(db, mine, 2);
+    const t0 = performance.now();
+    const pid = await Promise.race([backendPid(scopeToTenant(db, mine) as unknown as Db), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('waited for its own group')), 3000))]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(held.pids).not.toContain(pid);
+    expect(borrowed).toEqual([false, false, true]);
+    // The checkout it left in its group's line gets a connection when one frees, and hands it straight back.
+    held.release();
+    await vi.waitFor(() => expect([pool.waitingCount, pool.idleCount]).toEqual([0, pool.totalCount]));
+    expect(held.pids).toContain(await backendPid(forTenant(db, mine)));
+  });
+
+  it('with borrowAfterMs and no spare connection anywhere, the query keeps its place in its own line', async () => {
+    const { db } = database(4, 2, 50);
+    manyTenantsActive(db);
+    const mine = schemaOf(1);
+    const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
+    const own = await holdConnections(db, mine, 2);
+    const theirs = await holdConnections(db, other, 2);
+    let pid: number | undefined;
+    const query = backendPid(scopeToTenant(db, mine) as unknown as Db).then((p) => (pid = p));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pid).toBeUndefined();
+    own.release();
+    await query;
+    expect(own.pids).toContain(pid);
+    theirs.release();
   });
 
   it.each([
