@@ -22,7 +22,7 @@ import { defaultGroups } from '../../src/platform/db/database.ts';
 import { loadConfig } from '../../src/config.ts';
 
 /** The phases, in the order they run; --phases picks some of them. */
-export const SCALING_PHASES = ['few', 'many', 'recycled', 'unaffine', 'limit-few', 'limit-many', 'few-rate', 'many-rate'] as const;
+export const SCALING_PHASES = ['few', 'many', 'recycled', 'unaffine', 'limit-few', 'limit-many', 'few-rate', 'many-rate', 'limit-few-rate', 'limit-many-rate'] as const;
 export type ScalingPhase = (typeof SCALING_PHASES)[number];
 
 interface Phase {
@@ -77,6 +77,9 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     // Latency at the same load for both sizes: what a tenant sees as the fleet grows, at a given traffic.
     { key: 'few-rate', label: `${Math.min(10, many)} tenants, fixed rate`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth', paced: true },
     { key: 'many-rate', label: `${many} tenants, fixed rate`, tenants: many, lifetimeS: 0, groups: 0, server: 'plinth', paced: true },
+    // The same rate on the limit: what PostgreSQL itself adds to the tail as the fleet grows.
+    { key: 'limit-few-rate', label: `${Math.min(10, many)} tenants, fixed rate`, tenants: Math.min(10, many), lifetimeS: 0, groups: 1, server: 'limit', paced: true },
+    { key: 'limit-many-rate', label: `${many} tenants, fixed rate`, tenants: many, lifetimeS: 0, groups: 1, server: 'limit', paced: true },
   ];
   const results: Array<Phase & { m: Measurement; memory: BackendMemory; load: number; ratePerS?: number }> = [];
   const chosen = ctx.scalingPhases ?? SCALING_PHASES;
@@ -129,12 +132,12 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     // Some phases only (an experiment): each on its own, ratios against the Plinth 10-tenant phase when it ran.
     // (fixed-rate phases against the 10-tenant one at the same rate).
     const rows = results.map((r) => {
-      const base = results.find((b) => b.key === (r.paced ? 'few-rate' : 'few'));
+      const base = results.find((b) => b.key === `${r.server === 'limit' ? 'limit-' : ''}${r.paced ? 'few-rate' : 'few'}`);
       return { benchmark: 'tenant scaling', target: targetOf(r), measurement: r.m, ratio: base && r !== base ? `p99 ${(r.m.p99Ms / base.m.p99Ms).toFixed(2)}×, ${(r.m.rps / base.m.rps).toFixed(2)}× throughput of ${base.tenants} tenants` : '' };
     });
     return { rows, notes: [note], data };
   }
-  const [few, uncapped, capped, unaffine, limitFew, limitMany, fewPaced, manyPaced] = results as [Result, Result, Result, Result, Result, Result, Result, Result];
+  const [few, uncapped, capped, unaffine, limitFew, limitMany, fewPaced, manyPaced, limitFewPaced, limitManyPaced] = results as [Result, Result, Result, Result, Result, Result, Result, Result, Result, Result];
   const mem = (p: typeof few) => `PG backends: ${p.memory.backends}, private ${p.memory.privateMb.toFixed(0)} MiB (${(p.memory.privateMb / Math.max(1, p.memory.backends)).toFixed(1)} per backend), RSS ${p.memory.rssMb.toFixed(0)} MiB`;
   const ratio = (p: Result, base = few) => {
     const r = p.m.p99Ms / base.m.p99Ms;
@@ -160,6 +163,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     { benchmark: 'tenant scaling', target: `limit, ${limitMany.label}`, measurement: limitMany.m, ratio: `${ratio(limitMany, limitFew)}; ${mem(limitMany)}` },
     { benchmark: 'tenant scaling', target: targetOf(fewPaced), measurement: fewPaced.m, ratio: mem(fewPaced) },
     { benchmark: 'tenant scaling', target: targetOf(manyPaced), measurement: manyPaced.m, ratio: `${ratio(manyPaced, fewPaced)}; ${mem(manyPaced)}` },
+    { benchmark: 'tenant scaling', target: targetOf(limitFewPaced), measurement: limitFewPaced.m, ratio: mem(limitFewPaced) },
+    { benchmark: 'tenant scaling', target: targetOf(limitManyPaced), measurement: limitManyPaced.m, ratio: `${ratio(limitManyPaced, limitFewPaced)}; ${mem(limitManyPaced)}` },
   ];
   return { rows, notes: [note], data };
 }

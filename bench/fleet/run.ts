@@ -101,7 +101,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
         '  --fill-only: only top the fleet up to --tenants.\n' +
         `  --phases: the scaling phases to run, of ${SCALING_PHASES.join(', ')} (default all).\n` +
-        '  --rate N: requests a second of the fixed-rate phases (few-rate, many-rate; default half what the 10,000-tenant phase sustained).\n' +
+        '  --rate N: requests a second of the fixed-rate phases (few-rate, many-rate, limit-few-rate, limit-many-rate; default half what the 10,000-tenant phase sustained).\n' +
         '  --env KEY=VALUE: set in every Plinth server\'s environment (after the phase\'s own settings), to try a setting.\n' +
         '  --node-arg FLAG: a Node flag for every Plinth server (e.g. --trace-gc, with --env BENCH_SERVER_LOG=FILE for its output).\n',
     );
