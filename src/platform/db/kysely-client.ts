@@ -5,11 +5,12 @@
 // that promise with `.catch()` (to point an error's stack at the caller).
 // Under HTTP load, with that form every query's rows and everything the
 // request held outlived V8's young-generation collections and were promoted to
-// the old generation: ~36 KiB per reference read against 0.1 for the bare
-// pg route, which made each scavenge pause ~20 ms instead of ~4 ms and brought a
-// full collection every few seconds. The callback form wrapped in one plain
-// promise promotes 0.3 KiB (bench/gc-probe.ts; bench/README.md, "Garbage
-// collection"). Kysely's own error handling still extends the stack.
+// the old generation: ~37 KiB per reference read against ~0.1 for the bare pg
+// route, so each scavenge paused ~28 ms instead of ~5 and a full collection
+// followed every few seconds. The callback form wrapped in one plain promise
+// promotes 0.2-0.7 KiB (bench/gc-probe.ts; bench/README.md, "Garbage", which
+// also says what we do not know: why V8 keeps them). Kysely's own error
+// handling still extends the stack.
 // Hand-written: neither pg nor Kysely offers this switch.
 import type pg from 'pg';
 import type { PostgresCursor, PostgresPoolClient, PostgresQueryResult } from 'kysely';
