@@ -115,7 +115,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
         `${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s${phaseRun.ratePerS ? ` (asked ${phaseRun.ratePerS})` : ''}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
           (m.dbBlocksRead === undefined ? '' : `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit!.toFixed(1)} hit, `) +
           `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB` +
-          (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : ''),
+          (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : '') +
+          (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`),
       );
     } finally {
       await server.stop();

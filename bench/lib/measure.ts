@@ -29,9 +29,12 @@ export interface AcquireStats {
   meanWaitMs: number;
   /** Share that waited more than 5 ms. */
   over5ms: number;
+  /** The server's event-loop delay over the run (prom-client's monitorEventLoopDelay, reset at each scrape): p99 and max, ms. */
+  loopDelayP99Ms?: number;
+  loopDelayMaxMs?: number;
 }
 
-type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number };
+type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number; loopP99S?: number; loopMaxS?: number };
 
 /** The pool-acquire histogram's totals from a Plinth server's /metrics, or undefined when the server has none. */
 async function acquireCounters(url: string): Promise<AcquireCounters | undefined> {
@@ -45,6 +48,8 @@ async function acquireCounters(url: string): Promise<AcquireCounters | undefined
     borrowed: sum(/^plinth_db_pool_acquire_seconds_count\{group="other"\} (\S+)$/gm),
     sumS: sum(/^plinth_db_pool_acquire_seconds_sum\{[^}]*\} (\S+)$/gm),
     upTo5ms: sum(/^plinth_db_pool_acquire_seconds_bucket\{le="0.005"[^}]*\} (\S+)$/gm),
+    loopP99S: Number(/^plinth_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN),
+    loopMaxS: Number(/^plinth_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN),
   };
 }
 
@@ -52,7 +57,9 @@ function acquireStats(a: AcquireCounters | undefined, b: AcquireCounters | undef
   if (!a || !b) return undefined;
   const queries = b.count - a.count;
   const share = (n: number) => (queries > 0 ? n / queries : 0);
-  return { queries, borrowed: share(b.borrowed - a.borrowed), meanWaitMs: share((b.sumS - a.sumS) * 1000), over5ms: share(queries - (b.upTo5ms - a.upTo5ms)) };
+  // The loop delay histogram restarts at each scrape: the second one covers the run.
+  const loop = Number.isNaN(b.loopP99S) ? {} : { loopDelayP99Ms: b.loopP99S! * 1000, loopDelayMaxMs: b.loopMaxS! * 1000 };
+  return { queries, borrowed: share(b.borrowed - a.borrowed), meanWaitMs: share((b.sumS - a.sumS) * 1000), over5ms: share(queries - (b.upTo5ms - a.upTo5ms)), ...loop };
 }
 
 export interface RunSettings {
