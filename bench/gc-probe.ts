@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openBenchDatabase } from './lib/database.ts';
-import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_RATE_LIMITS, createBenchTenant } from './lib/fixtures.ts';
+import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_RATE_LIMITS, createBenchTenant, loginOverHttp } from './lib/fixtures.ts';
 import { BENCH_DIR, ROOT_DIR, startNodeServer } from './lib/servers.ts';
 import { runLoad } from './lib/load.ts';
 
@@ -33,11 +33,7 @@ try {
         ? await startNodeServer('plinth', join(opts['plinth-tree'] ? join(opts['plinth-tree'], 'bench') : BENCH_DIR, 'servers', 'plinth.ts'), { ...env, ...probe }, args)
         : await startNodeServer('limit', join(BENCH_DIR, 'baselines', 'bare.ts'), { ...env, ...probe, BENCH_SCHEMA: tenant.schemaName, BENCH_OWNER: ownerId }, args);
     try {
-      let headers: Record<string, string> = {};
-      if (name === 'plinth') {
-        const res = await fetch(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': tenant.slug }, body: JSON.stringify({ email: BENCH_EMAIL, password: BENCH_PASSWORD }) });
-        headers = { authorization: `Bearer ${((await res.json()) as { accessToken: string }).accessToken}`, 'x-tenant': tenant.slug };
-      }
+      const headers: Record<string, string> = name === 'plinth' ? { authorization: `Bearer ${await loginOverHttp(server.url, tenant.slug, BENCH_EMAIL, BENCH_PASSWORD)}`, 'x-tenant': tenant.slug } : {};
       const plan = { url: server.url, method: 'GET' as const, path: '/v1/contacts?limit=50', headers: {}, headerSets: [headers], connections: 128, maxRequests: 10_000_000 };
       await runLoad({ ...plan, durationS: 3 }, 'wrk');
       await new Promise((r) => setTimeout(r, 500));

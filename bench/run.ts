@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBenchDatabase } from './lib/database.ts';
 import { defaultLoadTool, type LoadTool } from './lib/load.ts';
+import { loginOverHttp } from './lib/fixtures.ts';
 import { BENCH_DIR } from './lib/servers.ts';
 import { formatTable } from './lib/table.ts';
 import type { BenchContext, BenchResult } from './benchmarks/types.ts';
@@ -77,11 +78,7 @@ const ctx: BenchContext = {
   // --quick proves the harness in under two minutes (CI runs it); its 1 s runs say nothing about speed.
   run: quick ? { tool, connections: 32, durationS: 1, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
   log,
-  async login(baseUrl, slug, email, password) {
-    const res = await fetch(`${baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': slug }, body: JSON.stringify({ email, password }) });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    return ((await res.json()) as { accessToken: string }).accessToken;
-  },
+  login: loginOverHttp,
 };
 
 const results: Record<string, BenchResult | { error: string }> = {};

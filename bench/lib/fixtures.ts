@@ -16,6 +16,13 @@ import { ensureMember } from '../../src/modules/identity/service.ts';
 import { insertMembership } from '../../src/modules/identity/repository.ts';
 import { modules } from '../../src/modules/index.ts';
 
+/** An access token from a running server's POST /v1/auth/login. */
+export async function loginOverHttp(baseUrl: string, slug: string, email: string, password: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': slug }, body: JSON.stringify({ email, password }) });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
 export const BENCH_EMAIL = 'owner@bench.example';
 export const BENCH_PASSWORD = 'bench-owner-password';
 

@@ -34,7 +34,8 @@ export interface AcquireStats {
   loopDelayMaxMs?: number;
 }
 
-type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number; loopP99S?: number; loopMaxS?: number };
+// loopP99S/loopMaxS: NaN when the server exports no event-loop delay.
+type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number; loopP99S: number; loopMaxS: number };
 
 /** The pool-acquire histogram's totals from a Plinth server's /metrics, or undefined when the server has none. */
 async function acquireCounters(url: string): Promise<AcquireCounters | undefined> {
@@ -58,7 +59,7 @@ function acquireStats(a: AcquireCounters | undefined, b: AcquireCounters | undef
   const queries = b.count - a.count;
   const share = (n: number) => (queries > 0 ? n / queries : 0);
   // The loop delay histogram restarts at each scrape: the second one covers the run.
-  const loop = Number.isNaN(b.loopP99S) ? {} : { loopDelayP99Ms: b.loopP99S! * 1000, loopDelayMaxMs: b.loopMaxS! * 1000 };
+  const loop = Number.isNaN(b.loopP99S) ? {} : { loopDelayP99Ms: b.loopP99S * 1000, loopDelayMaxMs: b.loopMaxS * 1000 };
   return { queries, borrowed: share(b.borrowed - a.borrowed), meanWaitMs: share((b.sumS - a.sumS) * 1000), over5ms: share(queries - (b.upTo5ms - a.upTo5ms)), ...loop };
 }
 
