@@ -1,7 +1,9 @@
-// Where a CPU profile's time goes: `node bench/profile-summary.ts <file.cpuprofile> [top]`.
+// Where a CPU profile's time goes: `node bench/profile-summary.ts <file.cpuprofile> [top] [--last S]`.
 // Self and inclusive time by package / source file and by function, idle time excluded.
+// --last S: only the samples of the profile's last S seconds (e.g. a measured run after its warm-up).
 // Profiles come from `npm run bench -- overhead --profile` (bench/results/profiles/).
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface Node {
   id: number;
@@ -14,16 +16,23 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { last: { type: 'string' } } });
+const [file, topArg] = positionals;
 if (!file) {
-  process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile> [top]\n');
+  process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile> [top] [--last S]\n');
   process.exit(2);
 }
 const top = Number(topArg ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const endUs = profile.timeDeltas.reduce((a, b) => a + b, 0);
+const fromUs = values.last === undefined ? 0 : endUs - Number(values.last) * 1e6;
+let atUs = 0;
+profile.samples.forEach((id, i) => {
+  atUs += profile.timeDeltas[i] ?? 0;
+  if (atUs >= fromUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 
 function area(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';

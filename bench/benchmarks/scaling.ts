@@ -45,6 +45,12 @@ const RATE_SHARE = 0.5;
 // Connections of the fixed-rate phases: enough that a request never waits for a free one
 // (a late send would hide its wait from the latency; see bench/lib/load.ts).
 const PACED_CONNECTIONS = 128;
+// Measured seconds of the fixed-rate phases in full runs: a whole autovacuum round and then some.
+// PostgreSQL's autovacuum visits the database once a minute (autovacuum_naptime), and at 10,000
+// schemas each visit is a worker reading the whole catalog for ~4 s of a core; a 20 s window
+// held one or not by chance, and at ~670 requests a second one stall of ~200 ms is enough to set
+// a p99. A minute and a half holds one or two such rounds in every phase (bench/RESULTS.md, "Ninth session").
+const PACED_DURATION_S = 90;
 
 export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const { db } = ctx.database;
@@ -90,7 +96,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     return Math.round(sustained * RATE_SHARE);
   };
   for (const phase of phases.filter((p) => chosen.includes(p.key))) {
-    const phaseRun = phase.paced ? { ...run, connections: Math.max(run.connections, PACED_CONNECTIONS), ratePerS: rateOf() } : run;
+    const phaseRun = phase.paced ? { ...run, connections: Math.max(run.connections, PACED_CONNECTIONS), ratePerS: rateOf(), durationS: ctx.quick ? run.durationS : PACED_DURATION_S } : run;
     const env = {
       DATABASE_URL: ctx.database.url,
       LOG_LEVEL: 'silent',
@@ -114,7 +120,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
       ctx.log(
         `${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s${phaseRun.ratePerS ? ` (asked ${phaseRun.ratePerS})` : ''}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
           (m.dbBlocksRead === undefined ? '' : `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit!.toFixed(1)} hit, `) +
-          `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB` +
+          `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB, ` +
+          `waiting for a CPU ms/req ${m.runQueueMsPerReq.toFixed(3)} (PG ${m.dbRunQueueMsPerReq.toFixed(3)})` +
           (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : '') +
           (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`),
       );
@@ -127,8 +134,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   // A server that could not keep up sent its requests late: its p99 then understates (bench/lib/load.ts).
   const targetOf = (r: Result) =>
     `${r.server}, ${r.label}${r.ratePerS ? ` (${r.ratePerS} req/s asked${r.m.rps < 0.97 * r.ratePerS ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections)` : ''}`;
-  const note = `tenant scaling: ${run.durationS} s per run after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
-  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, acquire: m.acquire, memory }));
+  const note = `tenant scaling: ${run.durationS} s per run${ctx.quick ? '' : ` (fixed-rate phases ${PACED_DURATION_S} s)`} after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
+  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, runQueueMsPerReq: m.runQueueMsPerReq, dbRunQueueMsPerReq: m.dbRunQueueMsPerReq, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, acquire: m.acquire, memory }));
   if (results.length < phases.length) {
     // Some phases only (an experiment): each on its own, ratios against the Plinth 10-tenant phase when it ran.
     // (fixed-rate phases against the 10-tenant one at the same rate).

@@ -3,7 +3,7 @@
 // before and after, and the server's peak RSS.
 import type pg from 'pg';
 import { runLoad, type LoadPlan, type LoadResult, type LoadTool } from './load.ts';
-import { backendPids, blockCounters, cpuSeconds, peakRssMb, sumCpu } from './proc.ts';
+import { backendPids, blockCounters, cpuSeconds, peakRssMb, runQueueSeconds, sumCpu, sumRunQueue } from './proc.ts';
 import type { RunningServer } from './servers.ts';
 
 export interface Measurement extends LoadResult {
@@ -13,6 +13,12 @@ export interface Measurement extends LoadResult {
   /** PostgreSQL backends' CPU seconds per 1,000 requests. */
   dbCpuPer1k: number;
   peakRssMb: number;
+  /**
+   * Time spent runnable but waiting for a CPU (/proc/<pid>/schedstat), ms per request: the server's
+   * main thread (its event loop), and the PostgreSQL backends summed. High when the cores are contended.
+   */
+  runQueueMsPerReq: number;
+  dbRunQueueMsPerReq: number;
   /** PostgreSQL buffer reads per request in the database, from outside shared buffers and from them (pg_stat_database; catalog lookups count too); only with RunSettings.countBlocks. */
   dbBlocksRead?: number;
   dbBlocksHit?: number;
@@ -29,10 +35,13 @@ export interface AcquireStats {
   meanWaitMs: number;
   /** Share that waited more than 5 ms. */
   over5ms: number;
-  /** The server's event-loop delay over the run (prom-client's monitorEventLoopDelay, reset at each scrape): p99 and max, ms. */
+  /** The server's event-loop delay over the run (prom-client's monitorEventLoopDelay, reset at each scrape), its 10 ms sampling interval taken off: p99 and max, ms. */
   loopDelayP99Ms?: number;
   loopDelayMaxMs?: number;
 }
+
+/** prom-client's default eventLoopMonitoringPrecision (src/platform/metrics/metrics.ts keeps the default). */
+const LOOP_MONITOR_RESOLUTION_MS = 10;
 
 // loopP99S/loopMaxS: NaN when the server exports no event-loop delay.
 type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number; loopP99S: number; loopMaxS: number };
@@ -58,8 +67,11 @@ function acquireStats(a: AcquireCounters | undefined, b: AcquireCounters | undef
   if (!a || !b) return undefined;
   const queries = b.count - a.count;
   const share = (n: number) => (queries > 0 ? n / queries : 0);
-  // The loop delay histogram restarts at each scrape: the second one covers the run.
-  const loop = Number.isNaN(b.loopP99S) ? {} : { loopDelayP99Ms: b.loopP99S * 1000, loopDelayMaxMs: b.loopMaxS * 1000 };
+  // The loop delay histogram restarts at each scrape: the second one covers the run. It records the
+  // time between its timer's runs, so each value holds the timer's interval (prom-client's
+  // eventLoopMonitoringPrecision, 10 ms by default; opentelemetry-js-contrib#2794): taken off here.
+  const delayMs = (s: number) => Math.max(0, s * 1000 - LOOP_MONITOR_RESOLUTION_MS);
+  const loop = Number.isNaN(b.loopP99S) ? {} : { loopDelayP99Ms: delayMs(b.loopP99S), loopDelayMaxMs: delayMs(b.loopMaxS) };
   return { queries, borrowed: share(b.borrowed - a.borrowed), meanWaitMs: share((b.sumS - a.sumS) * 1000), over5ms: share(queries - (b.upTo5ms - a.upTo5ms)), ...loop };
 }
 
@@ -99,6 +111,8 @@ export async function measure(
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
   const db0 = sumCpu(backends);
+  const queue0 = runQueueSeconds(server.pid);
+  const dbQueue0 = sumRunQueue(backends);
   const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool);
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
@@ -108,6 +122,8 @@ export async function measure(
     cpuPer1k: per1k(cpuSeconds(server.pid) - cpu0),
     dbCpuPer1k: per1k(sumCpu(backends) - db0),
     peakRssMb: peakRssMb(server.pid),
+    runQueueMsPerReq: per1k(runQueueSeconds(server.pid) - queue0),
+    dbRunQueueMsPerReq: per1k(sumRunQueue(backends) - dbQueue0),
     ...(acquire && { acquire }),
     ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) })))),
   };

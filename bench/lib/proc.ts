@@ -80,6 +80,21 @@ export async function backendMemory(pool: pg.Pool, database: string, application
 export const sumCpu = (pids: number[]) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
 
 /**
+ * Seconds a thread has spent runnable but waiting for a CPU (the second field of
+ * /proc/<pid>/schedstat; 0 when it is gone or the kernel keeps no schedstats).
+ * For a process id this is its main thread: for Node, the event loop's own wait.
+ */
+export function runQueueSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return 0;
+  }
+}
+
+export const sumRunQueue = (pids: number[]) => pids.reduce((s, pid) => s + runQueueSeconds(pid), 0);
+
+/**
  * A database's buffer counters (pg_stat_database: blocks read from outside shared buffers, and hits),
  * read after a pause: backends report them at most once a second.
  */
