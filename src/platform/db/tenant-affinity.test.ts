@@ -226,6 +226,59 @@ describe('tenant affinity', () => {
     for (const r of release) r();
   });
 
+  /** Resolves to `what` or rejects after `ms`: a query that must not wait for a connection that stays held. */
+  const within = <T,>(what: Promise<T>, ms: number, why: string) => Promise.race([what, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(why)), ms))]);
+
+  it("with few tenants active and every connection busy, a tenant's query takes the first connection released in any group", async () => {
+    const { db, pool } = database(4, 2);
+    const borrowed: boolean[] = [];
+    const mine = schemaOf(1);
+    const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
+    const own = await holdConnections(db, mine, 2);
+    const theirs = await holdConnections(db, other, 2);
+    onAcquired(pool, (_, b) => borrowed.push(b));
+    const first = backendPid(scopeToTenant(db, mine) as unknown as Db);
+    const second = backendPid(scopeToTenant(db, mine) as unknown as Db);
+    await new Promise((r) => setTimeout(r, 100));
+    // The other group's connections free first: the waiting queries take them, in the order they came.
+    theirs.release();
+    const pids = await within(Promise.all([first, second]), 3000, "waited for its own group's busy connections");
+    expect(pids.sort()).toEqual([...theirs.pids].sort());
+    expect(borrowed).toEqual([true, true]);
+    own.release();
+    await vi.waitFor(() => expect([pool.waitingCount, pool.idleCount]).toEqual([0, pool.totalCount]));
+  });
+
+  it('a platform query waits for the first connection released in any group', async () => {
+    const { db } = database(4, 2);
+    const mine = schemaOf(1);
+    forTenant(db, mine);
+    const other = [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, mine))!;
+    const own = await holdConnections(db, mine, 2);
+    const theirs = await holdConnections(db, other, 2);
+    const platform = backendPid(db);
+    await new Promise((r) => setTimeout(r, 100));
+    // The second group frees first (mine, seen first, is in the first group, where a pg-pool line would have put it).
+    theirs.release();
+    expect(theirs.pids).toContain(await within(platform, 3000, 'waited in one group for a connection freed in another'));
+    own.release();
+  });
+
+  it('ending the pool fails the queries still waiting in the shared line', { timeout: 5000 }, async () => {
+    const { db, pool } = database(2, 2);
+    const held = await holdConnections(db, schemaOf(1), 1);
+    const held2 = await holdConnections(db, [...Array(100).keys()].map(schemaOf).find((s) => forTenant(db, s) !== forTenant(db, schemaOf(1)))!, 1);
+    const waiting = backendPid(db);
+    await vi.waitFor(() => expect(pool.waitingCount).toBe(0)); // in the shared line, not in a group's
+    await new Promise((r) => setTimeout(r, 50));
+    const ended = pool.end();
+    await expect(waiting).rejects.toThrow(/end/);
+    await expect(backendPid(db)).rejects.toThrow(/end/);
+    held.release();
+    held2.release();
+    await ended;
+  });
+
   it('looks like one pg.Pool: query, counts over every group, end', async () => {
     const { pool } = database(4, 2);
     const { rows } = await pool.query<{ n: number }>('select 1 as n');

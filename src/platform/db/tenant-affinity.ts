@@ -8,7 +8,8 @@
 // tenants when first seen and stays there (see groupOf). With many tenants
 // active, a tenant whose group's line grows well past the others' (see pick)
 // spills over to them, so a busy tenant is never held to its group's share
-// while others sit idle; with few, a busy tenant takes any idle connection.
+// while others sit idle; with few, a busy tenant takes any idle connection,
+// and when none is idle, the first one released in any group (one line).
 //
 // Hand-written: pg-pool hands out any idle connection, and no maintained
 // library routes pooled connections by key. Each group is a plain pg.Pool;
@@ -34,6 +35,8 @@ export const FEW_TENANTS = 50;
 const ACTIVE_WINDOW_MS = 60_000;
 
 const ACQUIRED = 'plinth:acquired';
+/** pg-pool's own message for a pool used after end(). */
+const ENDED = 'Cannot use a pool after calling end on the pool';
 const POOL_EVENTS = new Set<string | symbol>(['error', 'connect', 'acquire', 'release', 'remove']);
 
 /** Calls `listener` after each tenant query got its connection: the wait in ms, and whether it was borrowed from another group. */
@@ -96,6 +99,38 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
   };
 
   /**
+   * One line for queries that may take any group's connection (platform
+   * queries; tenant queries while few tenants are active) when none is spare:
+   * each waits for the first connection released in any group. Waiting in one
+   * group's pg-pool line instead (5 lines of 2 connections, not one of 10) left
+   * a query behind its group's busy pair while other groups' connections freed
+   * and sat idle: at 10 tenants and a fixed 674 req/s, 2.5-4.9% of queries
+   * waited over 5 ms and p99 was 97-182 ms, against 21 ms for one plain pool
+   * (bench/RESULTS.md, "Ninth session"). pg-pool has no shared line across
+   * pools, hence this one: a waiter is handed the pool that has a spare
+   * connection as soon as a release or removal anywhere makes one.
+   */
+  const line: Array<(got: { pool: pg.Pool; client: Promise<pg.PoolClient> }) => void> = [];
+  const mostSpare = (): pg.Pool | undefined => {
+    let best: pg.Pool | undefined;
+    for (const p of pools) if (spare(p) > 0 && (!best || spare(p) > spare(best))) best = p;
+    return best;
+  };
+  const drain = () => {
+    // connect() counts at once (a waiter or a new client), so spare() is current for the next waiter.
+    for (let p = mostSpare(); p && line.length > 0; p = mostSpare()) line.shift()!({ pool: p, client: p.connect() });
+  };
+  // pg-pool emits these before the client is idle (or handed to that pool's own waiter): look once it has settled.
+  for (const p of pools) for (const event of ['release', 'remove'] as const) p.on(event, () => line.length > 0 && queueMicrotask(drain));
+  let ended = false;
+  const acquireAny = async (): Promise<{ pool: pg.Pool; client: pg.PoolClient }> => {
+    if (ended) throw new Error(ENDED);
+    const now = line.length === 0 ? mostSpare() : undefined;
+    const got = now ? { pool: now, client: now.connect() } : await new Promise<{ pool: pg.Pool; client: Promise<pg.PoolClient> }>((resolve) => line.push(resolve));
+    return { pool: got.pool, client: await got.client };
+  };
+
+  /**
    * A tenant query's connection when its group has none spare: its own group's
    * after at most borrowAfterMs, else another group's spare one. A backend that
    * never served the tenant loads its catalog entries first (~3 ms at 10,000
@@ -123,6 +158,18 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
     return { client: await other.connect(), borrowed: true };
   };
 
+  /** A tenant query's connection: see pick, the shared line (few tenants active) and waitOrBorrow. */
+  const acquireFor = async (own: pg.Pool): Promise<{ client: pg.PoolClient; borrowed: boolean }> => {
+    if (spare(own) > 0 && line.length === 0) return { client: await own.connect(), borrowed: false };
+    if (activeTenants() <= FEW_TENANTS) {
+      const { pool, client } = await acquireAny();
+      return { client, borrowed: pool !== own };
+    }
+    const from = pick(own);
+    if (borrowAfterMs > 0 && from === own && spare(own) <= 0) return waitOrBorrow(own);
+    return { client: await from.connect(), borrowed: from !== own };
+  };
+
   // The members of pg.Pool that Plinth and its libraries use (graphile-worker,
   // the LISTEN clients read `options`), over all groups.
   class Facade extends EventEmitter {
@@ -143,6 +190,8 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
       return (pick().query as (...a: unknown[]) => unknown)(...args);
     }
     async end() {
+      ended = true;
+      for (const waiter of line.splice(0)) waiter({ pool: pools[0]!, client: Promise.reject(new Error(ENDED)) });
       await Promise.all(pools.map((p) => (p.ending ? undefined : p.end())));
     }
     // pg-pool's events are heard from every group; the facade's own (ACQUIRED) stay on it.
@@ -201,13 +250,12 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
     groupOf,
     dialectPool: (g) =>
       g === undefined
-        ? { connect: async () => kyselyClient(await pick().connect()), end: () => facade.end() }
+        ? { connect: async () => kyselyClient((await acquireAny()).client), end: () => facade.end() }
         : {
             connect: async () => {
               const own = pools[g]!;
-              const from = pick(own);
               const t0 = performance.now();
-              const { client, borrowed } = borrowAfterMs > 0 && from === own && spare(own) <= 0 ? await waitOrBorrow(own) : { client: await from.connect(), borrowed: from !== own };
+              const { client, borrowed } = await acquireFor(own);
               facade.emit(ACQUIRED, performance.now() - t0, borrowed);
               return kyselyClient(client);
             },
