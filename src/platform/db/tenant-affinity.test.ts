@@ -1,6 +1,7 @@
 // Tenant-affine connection groups against the test database: a tenant's
 // queries stay on its group's backends, a busy group borrows, and the pool as
 // a whole still behaves like a pg.Pool.
+import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
@@ -277,6 +278,21 @@ describe('tenant affinity', () => {
     held.release();
     held2.release();
     await ended;
+  });
+
+  it('a query waiting in the shared line is not stranded when new connections fail', async () => {
+    // A port nothing listens on: every new connection is refused, and pg-pool emits no event for it.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const { dialectPool, pool } = createAffinityPool({ host: '127.0.0.1', port, max: 2 }, 2);
+    // Two take the groups' places, the third waits in the line for one of them.
+    const results = await within(Promise.allSettled([0, 1, 2].map(() => dialectPool().connect())), 3000, 'a waiter stranded in the line');
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await pool.end();
   });
 
   it('looks like one pg.Pool: query, counts over every group, end', async () => {

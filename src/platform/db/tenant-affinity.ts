@@ -101,32 +101,44 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
   /**
    * One line for queries that may take any group's connection (platform
    * queries; tenant queries while few tenants are active) when none is spare:
-   * each waits for the first connection released in any group. Waiting in one
-   * group's pg-pool line instead (5 lines of 2 connections, not one of 10) left
-   * a query behind its group's busy pair while other groups' connections freed
-   * and sat idle: at 10 tenants and a fixed 674 req/s, 2.5-4.9% of queries
-   * waited over 5 ms and p99 was 97-182 ms, against 21 ms for one plain pool
-   * (bench/RESULTS.md, "Ninth session"). pg-pool has no shared line across
-   * pools, hence this one: a waiter is handed the pool that has a spare
-   * connection as soon as a release or removal anywhere makes one.
+   * each gets the first connection freed in any group, in the order they came.
+   * In one group's pg-pool line instead (5 lines of 2 connections, not one of
+   * 10), a query waited behind its group's busy pair while other groups'
+   * connections freed and sat idle. pg-pool has no line across pools, hence
+   * this one. (It did not lower the 10-tenant p99 at a fixed rate, which is
+   * made elsewhere: bench/RESULTS.md, "Ninth session".)
    */
-  const line: Array<(got: { pool: pg.Pool; client: Promise<pg.PoolClient> }) => void> = [];
+  type Waiter = (got: { pool: pg.Pool; client: Promise<pg.PoolClient> }) => void;
+  const line: Waiter[] = [];
   const mostSpare = (): pg.Pool | undefined => {
     let best: pg.Pool | undefined;
     for (const p of pools) if (spare(p) > 0 && (!best || spare(p) > spare(best))) best = p;
     return best;
   };
   const drain = () => {
-    // connect() counts at once (a waiter or a new client), so spare() is current for the next waiter.
-    for (let p = mostSpare(); p && line.length > 0; p = mostSpare()) line.shift()!({ pool: p, client: p.connect() });
+    for (let p = mostSpare(); p && line.length > 0; p = mostSpare()) line.shift()!({ pool: p, client: checkout(p) });
   };
+  const drainSoon = () => line.length > 0 && queueMicrotask(drain);
+  // connect() counts at once (a pending waiter or a new client), so spare() is current for the next one.
+  // A new client that fails to connect leaves its pool with no event: look at the line again then.
+  // The callback form: one plain promise (see kysely-client.ts on pg's derived ones).
+  const checkout = (p: pg.Pool) =>
+    new Promise<pg.PoolClient>((resolve, reject) =>
+      p.connect((error, client) => {
+        if (error || !client) {
+          reject(error ?? new Error('no client'));
+          drainSoon();
+        } else resolve(client);
+      }),
+    );
   // pg-pool emits these before the client is idle (or handed to that pool's own waiter): look once it has settled.
-  for (const p of pools) for (const event of ['release', 'remove'] as const) p.on(event, () => line.length > 0 && queueMicrotask(drain));
+  for (const p of pools) for (const event of ['release', 'remove'] as const) p.on(event, drainSoon);
   let ended = false;
   const acquireAny = async (): Promise<{ pool: pg.Pool; client: pg.PoolClient }> => {
     if (ended) throw new Error(ENDED);
-    const now = line.length === 0 ? mostSpare() : undefined;
-    const got = now ? { pool: now, client: now.connect() } : await new Promise<{ pool: pg.Pool; client: Promise<pg.PoolClient> }>((resolve) => line.push(resolve));
+    const turn = new Promise<Parameters<Waiter>[0]>((resolve) => line.push(resolve));
+    drain();
+    const got = await turn;
     return { pool: got.pool, client: await got.client };
   };
 
