@@ -241,7 +241,7 @@ describe('tenant affinity', () => {
     const first = backendPid(scopeToTenant(db, mine) as unknown as Db);
     const second = backendPid(scopeToTenant(db, mine) as unknown as Db);
     await new Promise((r) => setTimeout(r, 100));
-    // The other group's connections free first: the waiting queries take them, in the order they came.
+    // The other group's connections free first: the waiting queries take them.
     theirs.release();
     const pids = await within(Promise.all([first, second]), 3000, "waited for its own group's busy connections");
     expect(pids.sort()).toEqual([...theirs.pids].sort());
