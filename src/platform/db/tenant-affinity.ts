@@ -75,9 +75,10 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
   const pools = Array.from({ length: n }, (_, i) => new pg.Pool({ ...config, max: Math.floor(max / n) + (i < max % n ? 1 : 0) }));
 
   /**
-   * `preferred` when it has a spare connection. Otherwise, with few tenants
-   * active (FEW_TENANTS), the group with the most spare connections. With many,
-   * the request waits in its own group's line unless another group's line is
+   * Without `preferred` (pg.Pool's own connect/query on the facade): the group
+   * with the most spare connections. With it (a tenant query while many tenants
+   * are active; few go to the shared line, see acquireFor): `preferred` when it
+   * has a spare connection, else the request waits in its own group's line unless another group's line is
    * shorter by more than BORROW_GAP group-lengths (an idle connection counting as a negative line):
    * a connection of another group has most likely never served this tenant,
    * and a backend's first query on a tenant's tables loads their catalog
@@ -94,7 +95,7 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
       const s = spare(p);
       if (s > most) [best, most] = [p, s];
     }
-    if (preferred && activeTenants() > FEW_TENANTS && most - own <= BORROW_GAP * (preferred.options.max ?? 1)) return preferred;
+    if (preferred && most - own <= BORROW_GAP * (preferred.options.max ?? 1)) return preferred;
     return best;
   };
 
