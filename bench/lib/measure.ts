@@ -3,7 +3,7 @@
 // before and after, and the server's peak RSS.
 import type pg from 'pg';
 import { runLoad, type LoadPlan, type LoadResult, type LoadTool } from './load.ts';
-import { backendPids, blockCounters, cpuSeconds, peakRssMb, runQueueSeconds, sumCpu, sumRunQueue } from './proc.ts';
+import { backendPids, blockCounters, cpuSeconds, growth, peakRssMb, readEach, runQueueSeconds } from './proc.ts';
 import type { RunningServer } from './servers.ts';
 
 export interface Measurement extends LoadResult {
@@ -110,20 +110,22 @@ export async function measure(
   const blocks0 = run.countBlocks ? await blockCounters(pg.pool, pg.database) : undefined;
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
-  const db0 = sumCpu(backends);
+  const db0 = readEach(backends, cpuSeconds);
   const queue0 = runQueueSeconds(server.pid);
-  const dbQueue0 = sumRunQueue(backends);
+  const dbQueue0 = readEach(backends, runQueueSeconds);
   const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool);
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
+  // Backends opened during the run (pool growth, recycled connections) count too.
+  const backendsAfter = await backendPids(pg.pool, pg.database);
   const result: Measurement = {
     target: server.name,
     ...load,
     cpuPer1k: per1k(cpuSeconds(server.pid) - cpu0),
-    dbCpuPer1k: per1k(sumCpu(backends) - db0),
+    dbCpuPer1k: per1k(growth(db0, readEach(backendsAfter, cpuSeconds))),
     peakRssMb: peakRssMb(server.pid),
     runQueueMsPerReq: per1k(runQueueSeconds(server.pid) - queue0),
-    dbRunQueueMsPerReq: per1k(sumRunQueue(backends) - dbQueue0),
+    dbRunQueueMsPerReq: per1k(growth(dbQueue0, readEach(backendsAfter, runQueueSeconds))),
     ...(acquire && { acquire }),
     ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) })))),
   };
