@@ -1,6 +1,8 @@
 // Where a CPU profile's time goes: `node bench/profile-summary.ts <file.cpuprofile> [top] [--last S]`.
 // Self and inclusive time by package / source file and by function, idle time excluded.
 // --last S: only the samples of the profile's last S seconds (e.g. a measured run after its warm-up).
+// --stalls MS: also list where the event loop was held MS or more: stretches of work that did not return to
+// idle (what ran in them), and gaps between samples (the thread was not running: it waited for a core).
 // Profiles come from `npm run bench -- overhead --profile` (bench/results/profiles/).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,10 +18,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { last: { type: 'string' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { last: { type: 'string' }, stalls: { type: 'string' } } });
 const [file, topArg] = positionals;
 if (!file) {
-  process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile> [top] [--last S]\n');
+  process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile> [top] [--last S] [--stalls MS]\n');
   process.exit(2);
 }
 const top = Number(topArg ?? 30);
@@ -93,3 +95,35 @@ show('Self time by package / file', areas);
 show('Inclusive time by package / file', inclusiveAreas);
 show('Self time by function', fns);
 show('Inclusive time by function', new Map([...inclusive].filter(([k]) => !k.startsWith('(root)'))));
+
+if (values.stalls !== undefined) {
+  const minUs = Number(values.stalls) * 1000;
+  const fn = (id: number) => keyOf(byId.get(id)!);
+  const lines: string[] = [];
+  let gaps = 0;
+  let busyFrom = -1;
+  let busyMs = new Map<string, number>();
+  let t = 0;
+  const closeBusy = (atUs: number) => {
+    if (busyFrom >= 0 && atUs - busyFrom >= minUs) {
+      const what = [...busyMs].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, us]) => `${k} ${(us / 1000).toFixed(0)} ms`).join('; ');
+      lines.push(`  at ${((busyFrom - fromUs) / 1e6).toFixed(2)} s: busy ${((atUs - busyFrom) / 1000).toFixed(0)} ms without idle: ${what}`);
+    }
+    busyFrom = -1;
+    busyMs = new Map();
+  };
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    t += dt;
+    if (t < fromUs) return;
+    if (dt >= minUs) {
+      gaps++;
+      lines.push(`  at ${((t - dt - fromUs) / 1e6).toFixed(2)} s: no sample for ${(dt / 1000).toFixed(0)} ms (the thread not running), then ${fn(id)}`);
+    }
+    if (byId.get(id)!.callFrame.functionName === '(idle)') return closeBusy(t);
+    if (busyFrom < 0) busyFrom = t - dt;
+    busyMs.set(fn(id), (busyMs.get(fn(id)) ?? 0) + dt);
+  });
+  closeBusy(t);
+  process.stdout.write(`\nStalls of ${values.stalls} ms or more (${lines.length - gaps} busy stretches, ${gaps} gaps; times from the window's start)\n${lines.join('\n')}\n`);
+}

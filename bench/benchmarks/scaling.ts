@@ -87,7 +87,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     { key: 'limit-few-rate', label: `${Math.min(10, many)} tenants, fixed rate`, tenants: Math.min(10, many), lifetimeS: 0, groups: 1, server: 'limit', paced: true },
     { key: 'limit-many-rate', label: `${many} tenants, fixed rate`, tenants: many, lifetimeS: 0, groups: 1, server: 'limit', paced: true },
   ];
-  const results: Array<Phase & { m: Measurement; memory: BackendMemory; load: number; ratePerS?: number }> = [];
+  const results: Array<Phase & { m: Measurement; memory: BackendMemory; load: number; ratePerS?: number; roundsP99Ms?: number[] }> = [];
   const chosen = ctx.scalingPhases ?? SCALING_PHASES;
   const rateOf = () => {
     if (ctx.scalingRate) return ctx.scalingRate;
@@ -95,7 +95,13 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     if (sustained === undefined) throw new Error('the fixed-rate phases need the many phase before them, or --rate N');
     return Math.round(sustained * RATE_SHARE);
   };
-  for (const phase of phases.filter((p) => chosen.includes(p.key))) {
+  // The fixed-rate phases come last; with rounds > 1 they run again in turn, so that the machine's slow
+  // moments (autovacuum's visits, a neighbour) fall on both fleet sizes alike.
+  const picked = phases.filter((p) => chosen.includes(p.key));
+  const rounds = Math.max(1, ctx.scalingRounds ?? 1);
+  const order = [...picked.filter((p) => !p.paced), ...Array.from({ length: rounds }, () => picked.filter((p) => p.paced)).flat()];
+  const runs: typeof results = [];
+  for (const phase of order) {
     const phaseRun = phase.paced ? { ...run, connections: Math.max(run.connections, PACED_CONNECTIONS), ratePerS: rateOf(), durationS: ctx.quick ? run.durationS : PACED_DURATION_S } : run;
     const env = {
       DATABASE_URL: ctx.database.url,
@@ -116,12 +122,14 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     try {
       const m = await measure(server, { method: 'GET', path: '/v1/contacts?limit=50', headers: {}, headerSets: headerSets.slice(0, phase.tenants) }, phaseRun, { pool: ctx.database.pool, database: ctx.database.name });
       const memory = await backendMemory(ctx.database.pool, ctx.database.name, phase.server === 'plinth' ? 'plinth' : 'plinth-limit');
-      results.push({ ...phase, m, memory, load: loadavg()[0]!, ratePerS: phaseRun.ratePerS });
+      runs.push({ ...phase, m, memory, load: loadavg()[0]!, ratePerS: phaseRun.ratePerS });
+      if (!phase.paced || rounds === 1) results.push(runs.at(-1)!);
       ctx.log(
         `${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s${phaseRun.ratePerS ? ` (asked ${phaseRun.ratePerS})` : ''}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
-          (m.dbBlocksRead === undefined ? '' : `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit!.toFixed(1)} hit, `) +
+          (m.dbBlocksRead === undefined ? '' : `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit!.toFixed(1)} hit, ${m.dbSessionsOpened} connections opened, `) +
           `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB, ` +
-          `waiting for a CPU ms/req ${m.runQueueMsPerReq.toFixed(3)} (PG ${m.dbRunQueueMsPerReq.toFixed(3)})` +
+          `waiting for a CPU ms/req ${m.runQueueMsPerReq.toFixed(3)} (PG ${m.dbRunQueueMsPerReq.toFixed(3)}), ` +
+          `machine saturated ${(m.machine.saturatedShare * 100).toFixed(1)}% of the run, autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU` +
           (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : '') +
           (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`),
       );
@@ -130,12 +138,17 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     }
   }
 
+  // Each fixed-rate phase: its median round by p99 (the lower middle of an even count), with every round's p99.
+  for (const phase of picked.filter((p) => p.paced && rounds > 1)) {
+    const mine = runs.filter((r) => r.key === phase.key).sort((a, b) => a.m.p99Ms - b.m.p99Ms);
+    results.push({ ...mine[Math.floor((mine.length - 1) / 2)]!, roundsP99Ms: runs.filter((r) => r.key === phase.key).map((r) => r.m.p99Ms) });
+  }
   type Result = (typeof results)[0];
   // A server that could not keep up sent its requests late: its p99 then understates (bench/lib/load.ts).
   const targetOf = (r: Result) =>
-    `${r.server}, ${r.label}${r.ratePerS ? ` (${r.ratePerS} req/s asked${r.m.rps < 0.97 * r.ratePerS ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections)` : ''}`;
+    `${r.server}, ${r.label}${r.ratePerS ? ` (${r.ratePerS} req/s asked${r.m.rps < 0.97 * r.ratePerS ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections${r.roundsP99Ms ? `; median of ${r.roundsP99Ms.length} rounds by p99, in order ${r.roundsP99Ms.map((v) => v.toFixed(1)).join(' / ')} ms` : ''})` : ''}`;
   const note = `tenant scaling: ${run.durationS} s per run${ctx.quick ? '' : ` (fixed-rate phases ${PACED_DURATION_S} s)`} after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase; tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
-  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, runQueueMsPerReq: m.runQueueMsPerReq, dbRunQueueMsPerReq: m.dbRunQueueMsPerReq, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, acquire: m.acquire, memory }));
+  const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, runQueueMsPerReq: m.runQueueMsPerReq, dbRunQueueMsPerReq: m.dbRunQueueMsPerReq, machine: m.machine, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, dbSessionsOpened: m.dbSessionsOpened, acquire: m.acquire, memory }));
   if (results.length < phases.length) {
     // Some phases only (an experiment): each on its own, ratios against the Plinth 10-tenant phase when it ran.
     // (fixed-rate phases against the 10-tenant one at the same rate).

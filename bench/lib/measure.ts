@@ -1,9 +1,10 @@
 // One measured load run against one server: warm-up, then the run, with the
-// server's CPU (from /proc/<pid>/stat) and the database backends' CPU read
-// before and after, and the server's peak RSS.
+// server's CPU (from /proc/<pid>/stat) read before and after, the database
+// backends' CPU sampled through the run (proc.ts sampleMachine), and the
+// server's peak RSS.
 import type pg from 'pg';
 import { runLoad, type LoadPlan, type LoadResult, type LoadTool } from './load.ts';
-import { backendPids, blockCounters, cpuSeconds, growth, peakRssMb, readEach, runQueueSeconds } from './proc.ts';
+import { blockCounters, cpuSeconds, peakRssMb, runQueueSeconds, sampleMachine, type MachineTimeline } from './proc.ts';
 import type { RunningServer } from './servers.ts';
 
 export interface Measurement extends LoadResult {
@@ -19,9 +20,13 @@ export interface Measurement extends LoadResult {
    */
   runQueueMsPerReq: number;
   dbRunQueueMsPerReq: number;
+  /** The whole machine over the run: how often it was saturated, and autovacuum's CPU. */
+  machine: MachineTimeline;
   /** PostgreSQL buffer reads per request in the database, from outside shared buffers and from them (pg_stat_database; catalog lookups count too); only with RunSettings.countBlocks. */
   dbBlocksRead?: number;
   dbBlocksHit?: number;
+  /** Sessions (connections) opened on the database during the run, by anyone (pg_stat_database); only with RunSettings.countBlocks. */
+  dbSessionsOpened?: number;
   /** Plinth's tenant queries over the window, from its /metrics (plinth_db_pool_acquire_seconds); absent for servers without it. */
   acquire?: AcquireStats;
 }
@@ -106,28 +111,26 @@ export async function measure(
       stalls = r.requests === 0 ? stalls + 1 : 0;
     }
   } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
-  const backends = await backendPids(pg.pool, pg.database);
   const blocks0 = run.countBlocks ? await blockCounters(pg.pool, pg.database) : undefined;
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
-  const db0 = readEach(backends, cpuSeconds);
   const queue0 = runQueueSeconds(server.pid);
-  const dbQueue0 = readEach(backends, runQueueSeconds);
-  const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool);
+  const stopSampling = sampleMachine(pg.database);
+  let machineTimeline: MachineTimeline | undefined;
+  const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool).finally(() => (machineTimeline = stopSampling()));
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
-  // Backends opened during the run (pool growth, recycled connections) count too.
-  const backendsAfter = await backendPids(pg.pool, pg.database);
   const result: Measurement = {
     target: server.name,
     ...load,
     cpuPer1k: per1k(cpuSeconds(server.pid) - cpu0),
-    dbCpuPer1k: per1k(growth(db0, readEach(backendsAfter, cpuSeconds))),
+    dbCpuPer1k: per1k(machineTimeline!.dbCpuS),
     peakRssMb: peakRssMb(server.pid),
     runQueueMsPerReq: per1k(runQueueSeconds(server.pid) - queue0),
-    dbRunQueueMsPerReq: per1k(growth(dbQueue0, readEach(backendsAfter, runQueueSeconds))),
+    dbRunQueueMsPerReq: per1k(machineTimeline!.dbRunQueueS),
+    machine: machineTimeline!,
     ...(acquire && { acquire }),
-    ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests) })))),
+    ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests), dbSessionsOpened: b.sessions - blocks0.sessions })))),
   };
   const bad = load.non2xx + load.errors;
   if (load.requests === 0 || bad > load.requests * 0.01) {

@@ -1,6 +1,6 @@
 // Process figures from /proc (Linux): CPU time and peak memory of a server
 // process, and the memory of the PostgreSQL backends serving a database.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type pg from 'pg';
 
@@ -111,11 +111,114 @@ export function runQueueSeconds(pid: number): number {
 
 
 /**
- * A database's buffer counters (pg_stat_database: blocks read from outside shared buffers, and hits),
- * read after a pause: backends report them at most once a second.
+ * A database's buffer counters (pg_stat_database: blocks read from outside shared buffers, and hits) and the
+ * sessions opened on it so far, read after a pause: backends report them at most once a second.
  */
-export async function blockCounters(db: pg.Pool | pg.Client, database: string): Promise<{ read: number; hit: number }> {
+export async function blockCounters(db: pg.Pool | pg.Client, database: string): Promise<{ read: number; hit: number; sessions: number }> {
   await new Promise((r) => setTimeout(r, 1100));
-  const { rows } = await db.query<{ read: string; hit: string }>('select blks_read as read, blks_hit as hit from pg_stat_database where datname = $1', [database]);
-  return { read: Number(rows[0]?.read ?? 0), hit: Number(rows[0]?.hit ?? 0) };
+  const { rows } = await db.query<{ read: string; hit: string; sessions: string }>('select blks_read as read, blks_hit as hit, sessions from pg_stat_database where datname = $1', [database]);
+  return { read: Number(rows[0]?.read ?? 0), hit: Number(rows[0]?.hit ?? 0), sessions: Number(rows[0]?.sessions ?? 0) };
+}
+
+/** Busy and total jiffies of the whole machine so far (/proc/stat's first line; steal counts as busy, iowait as idle). */
+function machineJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
+/**
+ * PostgreSQL processes on the machine by what their command line says: autovacuum workers, and the client
+ * backends of `database` ("postgres: [<cluster name>: ]<user> <database> <host>(<port>) <state>").
+ */
+function postgresProcesses(database: string | undefined): { autovacuum: number[]; backends: number[] } {
+  const out = { autovacuum: [] as number[], backends: [] as number[] };
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (!cmd.startsWith('postgres: ')) continue;
+    if (cmd.includes('autovacuum worker')) out.autovacuum.push(Number(name));
+    else if (database && /^postgres: (?:\S+: )?\S+ (\S+) /.exec(cmd)?.[1] === database) out.backends.push(Number(name));
+  }
+  return out;
+}
+
+/**
+ * A per-process counter summed over a changing set of processes, sampled: processes present at the start
+ * count from there, later ones whole; what a process adds after its last sample (it exited) is missed.
+ */
+function tracker(read: (pid: number) => number) {
+  const seen = new Map<number, { first: number; last: number }>();
+  return {
+    start(pids: number[]) {
+      for (const pid of pids) {
+        const v = read(pid);
+        seen.set(pid, { first: v, last: v });
+      }
+    },
+    sample(pids: number[]) {
+      for (const pid of pids) {
+        const v = read(pid);
+        const s = seen.get(pid);
+        if (s) s.last = Math.max(s.last, v);
+        else seen.set(pid, { first: 0, last: v });
+      }
+    },
+    total: () => [...seen.values()].reduce((n, s) => n + s.last - s.first, 0),
+  };
+}
+
+export interface MachineTimeline {
+  /** Share of the sampling intervals in which every core was busy (≥ 95%): the machine saturated. */
+  saturatedShare: number;
+  /** CPU seconds autovacuum workers used over the window. */
+  autovacuumCpuS: number;
+  /** CPU seconds and seconds waiting for a core of the database's client backends, those opened and closed during the window included. */
+  dbCpuS: number;
+  dbRunQueueS: number;
+}
+
+/**
+ * Samples the whole machine every `everyMs` from /proc alone (no query, no request to the server under test, so
+ * it disturbs nothing it measures): how often all cores were busy, what autovacuum's workers spent, and what the
+ * backends of `database` spent (followed as connections open and close: a before/after sum over the backends
+ * present at the start misses those a pool opens and closes during the run). On a database with thousands of
+ * schemas a worker's visit reads the whole catalog (seconds of one core), which can saturate a small machine
+ * for that long: this says whether it did in a given window.
+ */
+export function sampleMachine(database?: string, everyMs = 200): () => MachineTimeline {
+  let last = machineJiffies();
+  let saturated = 0;
+  let samples = 0;
+  const autovacuum = tracker(cpuSeconds);
+  const backendCpu = tracker(cpuSeconds);
+  const backendQueue = tracker(runQueueSeconds);
+  const first = postgresProcesses(database);
+  autovacuum.start(first.autovacuum);
+  backendCpu.start(first.backends);
+  backendQueue.start(first.backends);
+  const tick = () => {
+    const now = machineJiffies();
+    const total = now.total - last.total;
+    if (total > 0) {
+      samples++;
+      if ((now.busy - last.busy) / total >= 0.95) saturated++;
+    }
+    last = now;
+    const procs = postgresProcesses(database);
+    autovacuum.sample(procs.autovacuum);
+    backendCpu.sample(procs.backends);
+    backendQueue.sample(procs.backends);
+  };
+  const timer = setInterval(tick, everyMs);
+  return () => {
+    clearInterval(timer);
+    tick();
+    return { saturatedShare: samples > 0 ? saturated / samples : 0, autovacuumCpuS: autovacuum.total(), dbCpuS: backendCpu.total(), dbRunQueueS: backendQueue.total() };
+  };
 }
