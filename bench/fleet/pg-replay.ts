@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded-postgres.ts';
 import { FLEET_PREFIX } from './fleet.ts';
-import { blockCounters, cpuSeconds, growth, readEach } from '../lib/proc.ts';
+import { blockCounters, sumCpu } from '../lib/proc.ts';
 
 const { values } = parseArgs({
   options: { url: { type: 'string' }, embedded: { type: 'string' }, tenants: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '15' }, passes: { type: 'string', default: '2' }, shared: { type: 'boolean', default: false } },
@@ -44,13 +44,13 @@ try {
   process.stdout.write(`warm-up: ${values.passes} passes in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   const database = (await admin.query<{ name: string }>('select current_database() as name')).rows[0]!.name;
   const b0 = await blockCounters(admin, database);
-  const c0 = readEach(pids, cpuSeconds);
+  const c0 = sumCpu(pids);
   const end = Date.now() + Number(values.seconds) * 1000;
   let n = 0;
   const t1 = performance.now();
   await Promise.all(clients.map(async (c, i) => { const m = mine(i); for (let k = i * 997; Date.now() < end; k++, n++) await c.query(query(m[k % m.length]!), [51]); }));
   const s = (performance.now() - t1) / 1000;
-  const cpuUs = (growth(c0, readEach(pids, cpuSeconds)) * 1e6) / n;
+  const cpuUs = ((sumCpu(pids) - c0) * 1e6) / n;
   const b1 = await blockCounters(admin, database);
   process.stdout.write(
     `${schemas.length} tenants, ${values.shared ? 'every connection serves every tenant' : 'each connection its own tenth'}: ${(n / s).toFixed(0)} queries/s, ` +

@@ -1,6 +1,6 @@
 // Process figures from /proc (Linux): CPU time and peak memory of a server
 // process, and the memory of the PostgreSQL backends serving a database.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type pg from 'pg';
 
@@ -77,24 +77,7 @@ export async function backendMemory(pool: pg.Pool, database: string, application
   return { backends: pids.length, rssMb: rss / 1024, privateMb: priv / 1024 };
 }
 
-/** A per-process counter (CPU seconds, run-queue seconds) read for each of `pids`; unreadable (gone) ones are left out. */
-export function readEach(pids: number[], read: (pid: number) => number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) if (existsSync(`/proc/${pid}`)) out.set(pid, read(pid));
-  return out;
-}
-
-/**
- * How much a per-process counter grew over a window, summed over backends: those present at both ends
- * count their growth, those that appeared during it count all of theirs. Backends that ended during the
- * window (connections recycled) are lost with their last part, so with recycling this undercounts; it
- * never goes negative, as a plain before/after sum did when a backend exited.
- */
-export function growth(before: Map<number, number>, after: Map<number, number>): number {
-  let sum = 0;
-  for (const [pid, value] of after) sum += Math.max(0, value - (before.get(pid) ?? 0));
-  return sum;
-}
+export const sumCpu = (pids: number[]) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
 
 /**
  * Seconds a thread has spent runnable but waiting for a CPU (the second field of

@@ -111,9 +111,10 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
    */
   type Waiter = (got: { pool: pg.Pool; client: Promise<pg.PoolClient> }) => void;
   const line: Waiter[] = [];
-  const mostSpare = (): pg.Pool | undefined => {
+  /** The group with the most spare connections (other than `except`), if any has one. */
+  const mostSpare = (except?: pg.Pool): pg.Pool | undefined => {
     let best: pg.Pool | undefined;
-    for (const p of pools) if (spare(p) > 0 && (!best || spare(p) > spare(best))) best = p;
+    for (const p of pools) if (p !== except && spare(p) > 0 && (!best || spare(p) > spare(best))) best = p;
     return best;
   };
   const drain = () => {
@@ -161,8 +162,7 @@ export function createAffinityPool(config: pg.PoolConfig, groups: number, { reme
     } finally {
       clearTimeout(timer);
     }
-    let other: pg.Pool | undefined;
-    for (const p of pools) if (p !== own && spare(p) > 0 && (!other || spare(p) > spare(other))) other = p;
+    const other = mostSpare(own);
     if (!other) return { client: await queued, borrowed: false };
     queued.then(
       (client) => client.release(),
