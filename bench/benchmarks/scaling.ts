@@ -130,7 +130,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
           `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB, ` +
           `waiting for a CPU ms/req ${m.runQueueMsPerReq.toFixed(3)} (PG ${m.dbRunQueueMsPerReq.toFixed(3)}), ` +
           `machine saturated ${(m.machine.saturatedShare * 100).toFixed(1)}% of the run, autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU` +
-          (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms` : '') +
+          (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms; by the server's clock ${(m.acquire.serverOver25ms * 100).toFixed(2)}% > 25 ms, ${(m.acquire.serverOver50ms * 100).toFixed(2)}% > 50 ms` : '') +
           (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`),
       );
     } finally {

@@ -40,6 +40,14 @@ export interface AcquireStats {
   meanWaitMs: number;
   /** Share that waited more than 5 ms. */
   over5ms: number;
+  /**
+   * Share of the server's requests that took more than 25 and 50 ms by its own clock (http_request_duration_seconds:
+   * Fastify's onRequest to onResponse, so without the time a request sat unread in the socket or its answer unread by
+   * the client). Set beside the client's p99, it says whether a slow request was slow inside the handler (a pool wait,
+   * a slow query) or around it (the event loop busy with other work before it read the request).
+   */
+  serverOver25ms: number;
+  serverOver50ms: number;
   /** The server's event-loop delay over the run (prom-client's monitorEventLoopDelay, reset at each scrape), its 10 ms sampling interval taken off: p99 and max, ms. */
   loopDelayP99Ms?: number;
   loopDelayMaxMs?: number;
@@ -49,7 +57,7 @@ export interface AcquireStats {
 const LOOP_MONITOR_RESOLUTION_MS = 10;
 
 // loopP99S/loopMaxS: NaN when the server exports no event-loop delay.
-type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number; loopP99S: number; loopMaxS: number };
+type AcquireCounters = { count: number; borrowed: number; sumS: number; upTo5ms: number; loopP99S: number; loopMaxS: number; requests: number; upTo25ms: number; upTo50ms: number };
 
 /** The pool-acquire histogram's totals from a Plinth server's /metrics, or undefined when the server has none. */
 async function acquireCounters(url: string): Promise<AcquireCounters | undefined> {
@@ -63,6 +71,9 @@ async function acquireCounters(url: string): Promise<AcquireCounters | undefined
     borrowed: sum(/^plinth_db_pool_acquire_seconds_count\{group="other"\} (\S+)$/gm),
     sumS: sum(/^plinth_db_pool_acquire_seconds_sum\{[^}]*\} (\S+)$/gm),
     upTo5ms: sum(/^plinth_db_pool_acquire_seconds_bucket\{le="0.005"[^}]*\} (\S+)$/gm),
+    requests: sum(/^http_request_duration_seconds_count\{[^}]*\} (\S+)$/gm),
+    upTo25ms: sum(/^http_request_duration_seconds_bucket\{le="0.025"[^}]*\} (\S+)$/gm),
+    upTo50ms: sum(/^http_request_duration_seconds_bucket\{le="0.05"[^}]*\} (\S+)$/gm),
     loopP99S: Number(/^plinth_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN),
     loopMaxS: Number(/^plinth_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? Number.NaN),
   };
@@ -77,7 +88,17 @@ function acquireStats(a: AcquireCounters | undefined, b: AcquireCounters | undef
   // eventLoopMonitoringPrecision, 10 ms by default; opentelemetry-js-contrib#2794): taken off here.
   const delayMs = (s: number) => Math.max(0, s * 1000 - LOOP_MONITOR_RESOLUTION_MS);
   const loop = Number.isNaN(b.loopP99S) ? {} : { loopDelayP99Ms: delayMs(b.loopP99S), loopDelayMaxMs: delayMs(b.loopMaxS) };
-  return { queries, borrowed: share(b.borrowed - a.borrowed), meanWaitMs: share((b.sumS - a.sumS) * 1000), over5ms: share(queries - (b.upTo5ms - a.upTo5ms)), ...loop };
+  const requests = b.requests - a.requests;
+  const slower = (upToA: number, upToB: number) => (requests > 0 ? (requests - (upToB - upToA)) / requests : 0);
+  return {
+    queries,
+    borrowed: share(b.borrowed - a.borrowed),
+    meanWaitMs: share((b.sumS - a.sumS) * 1000),
+    over5ms: share(queries - (b.upTo5ms - a.upTo5ms)),
+    serverOver25ms: slower(a.upTo25ms, b.upTo25ms),
+    serverOver50ms: slower(a.upTo50ms, b.upTo50ms),
+    ...loop,
+  };
 }
 
 export interface RunSettings {
