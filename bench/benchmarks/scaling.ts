@@ -52,17 +52,46 @@ const PACED_CONNECTIONS = 128;
 // a p99. A minute and a half holds one or two such rounds in every phase (bench/RESULTS.md, "Ninth session").
 const PACED_DURATION_S = 90;
 
+/** The fleet's first `many` tenants as request headers (a token for the fleet's owner in each, and its slug), oldest first. */
+export async function fleetRequests(db: BenchContext['database']['db'], many: number): Promise<{ ownerId: string; headerSets: Array<Record<string, string>> }> {
+  const ownerId = await fleetOwner(db);
+  const fleet = await db.selectFrom('tenants').select(['id', 'slug']).where('slug', 'like', `${FLEET_PREFIX}-%`).orderBy('createdAt').limit(many).execute();
+  if (fleet.length < many) throw new Error(`only ${fleet.length} fleet tenants, ${many} wanted`);
+  const tokens = await createTokenService(db, { issuer: 'plinth', ttlSeconds: 3600 });
+  const headerSets = await Promise.all(fleet.map(async (t) => ({ authorization: `Bearer ${(await tokens.issue({ accountId: ownerId, tenantId: t.id })).accessToken}`, 'x-tenant': t.slug })));
+  return { ownerId, headerSets };
+}
+
+/** A fresh server of one of the scaling benchmark's two kinds: Plinth with the given pool settings, or the limit (the same SQL on the X-Tenant slug's schema, nothing else). */
+export function startScalingServer(
+  kind: 'plinth' | 'limit',
+  o: { databaseUrl: string; poolMax: number; ownerId: string; lifetimeS: number; groups: number; plinthEnv: Record<string, string>; plinthNodeArgs: string[]; limitEnv?: Record<string, string> },
+) {
+  if (kind === 'limit') {
+    return startNodeServer('limit (bare Fastify + pg)', join(BENCH_DIR, 'baselines', 'bare.ts'), { DATABASE_URL: o.databaseUrl, DB_POOL_MAX: String(o.poolMax), BENCH_SCHEMA: 'by-tenant-header', BENCH_OWNER: o.ownerId, ...o.limitEnv }, [], 180_000);
+  }
+  const env = {
+    DATABASE_URL: o.databaseUrl,
+    LOG_LEVEL: 'silent',
+    DB_POOL_MAX: String(o.poolMax),
+    DB_POOL_MAX_LIFETIME_SECONDS: String(o.lifetimeS),
+    DB_POOL_GROUPS: String(o.groups),
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+    MIGRATE_TENANTS_ON_BOOT: 'false',
+    JOBS_IN_API: 'false',
+    ...BENCH_RATE_LIMITS,
+    ...o.plinthEnv,
+  };
+  return startNodeServer('plinth', join(BENCH_DIR, 'servers', 'plinth.ts'), env, o.plinthNodeArgs, 180_000);
+}
+
 export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const { db } = ctx.database;
   const many = ctx.quick ? 50 : ctx.tenants;
   const t0 = performance.now();
   await fillTo(ctx, many);
   const fillS = (performance.now() - t0) / 1000;
-  const ownerId = await fleetOwner(db);
-  const fleet = await db.selectFrom('tenants').select(['id', 'slug']).where('slug', 'like', `${FLEET_PREFIX}-%`).orderBy('createdAt').limit(many).execute();
-  if (fleet.length < many) throw new Error(`only ${fleet.length} fleet tenants, ${many} wanted`);
-  const tokens = await createTokenService(db, { issuer: 'plinth', ttlSeconds: 3600 });
-  const headerSets = await Promise.all(fleet.map(async (t) => ({ authorization: `Bearer ${(await tokens.issue({ accountId: ownerId, tenantId: t.id })).accessToken}`, 'x-tenant': t.slug })));
+  const { ownerId, headerSets } = await fleetRequests(db, many);
 
   // Longer runs than the other benchmarks: 10,000 tenants need many requests before each has been visited.
   // The warm-up is `passes` passes over the large fleet (in every phase, so all get the same number of requests):
@@ -103,33 +132,18 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   const runs: typeof results = [];
   for (const phase of order) {
     const phaseRun = phase.paced ? { ...run, connections: Math.max(run.connections, PACED_CONNECTIONS), ratePerS: rateOf(), durationS: ctx.quick ? run.durationS : PACED_DURATION_S } : run;
-    const env = {
-      DATABASE_URL: ctx.database.url,
-      LOG_LEVEL: 'silent',
-      DB_POOL_MAX: String(ctx.poolMax),
-      DB_POOL_MAX_LIFETIME_SECONDS: String(phase.lifetimeS),
-      DB_POOL_GROUPS: String(phase.groups),
-      ACCESS_TOKEN_TTL_SECONDS: '3600',
-      MIGRATE_TENANTS_ON_BOOT: 'false',
-      JOBS_IN_API: 'false',
-      ...BENCH_RATE_LIMITS,
-      ...ctx.plinthEnv,
-    };
-    const server =
-      phase.server === 'plinth'
-        ? await startNodeServer('plinth', join(BENCH_DIR, 'servers', 'plinth.ts'), env, ctx.plinthNodeArgs, 180_000)
-        : await startNodeServer('limit (bare Fastify + pg)', join(BENCH_DIR, 'baselines', 'bare.ts'), { DATABASE_URL: ctx.database.url, DB_POOL_MAX: String(ctx.poolMax), BENCH_SCHEMA: 'by-tenant-header', BENCH_OWNER: ownerId }, [], 180_000);
+    const server = await startScalingServer(phase.server, { databaseUrl: ctx.database.url, poolMax: ctx.poolMax, ownerId, lifetimeS: phase.lifetimeS, groups: phase.groups, plinthEnv: ctx.plinthEnv, plinthNodeArgs: ctx.plinthNodeArgs });
     try {
       const m = await measure(server, { method: 'GET', path: '/v1/contacts?limit=50', headers: {}, headerSets: headerSets.slice(0, phase.tenants) }, phaseRun, { pool: ctx.database.pool, database: ctx.database.name });
       const memory = await backendMemory(ctx.database.pool, ctx.database.name, phase.server === 'plinth' ? 'plinth' : 'plinth-limit');
       runs.push({ ...phase, m, memory, load: loadavg()[0]!, ratePerS: phaseRun.ratePerS });
       if (!phase.paced || rounds === 1) results.push(runs.at(-1)!);
       ctx.log(
-        `${phase.server}, ${phase.label}: ${m.rps.toFixed(0)} req/s${phaseRun.ratePerS ? ` (asked ${phaseRun.ratePerS})` : ''}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
+        `${phase.server}, ${phase.label} (${m.window.start.slice(11, 19)}-${m.window.end.slice(11, 19)} UTC): ${m.rps.toFixed(0)} req/s${phaseRun.ratePerS ? ` (asked ${phaseRun.ratePerS})` : ''}, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(3)} (PG ${m.dbCpuPer1k.toFixed(3)}), ` +
           (m.dbBlocksRead === undefined ? '' : `PG blocks/req ${m.dbBlocksRead.toFixed(1)} read + ${m.dbBlocksHit!.toFixed(1)} hit, ${m.dbSessionsOpened} connections opened, `) +
           `${memory.backends} backends, private ${memory.privateMb.toFixed(0)} MiB, RSS ${memory.rssMb.toFixed(0)} MiB, ` +
           `waiting for a CPU ms/req ${m.runQueueMsPerReq.toFixed(3)} (PG ${m.dbRunQueueMsPerReq.toFixed(3)}), ` +
-          `machine saturated ${(m.machine.saturatedShare * 100).toFixed(1)}% of the run, autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU` +
+          `machine saturated ${(m.machine.saturatedShare * 100).toFixed(1)}% of the run, steal ${(m.machine.stealShare * 100).toFixed(1)}% (worst 200 ms ${(m.machine.maxIntervalStealShare * 100).toFixed(0)}%), autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU` +
           (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms; by the server's clock ${(m.acquire.serverOver25ms * 100).toFixed(2)}% > 25 ms, ${(m.acquire.serverOver50ms * 100).toFixed(2)}% > 50 ms` : '') +
           (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`),
       );

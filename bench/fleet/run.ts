@@ -18,7 +18,7 @@ import { createDatabase } from '../../src/platform/db/database.ts';
 import { migratePlatform } from '../../src/platform/db/platform-migrations.ts';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded-postgres.ts';
 
-async function reuseDatabase(url: string): Promise<BenchDatabase> {
+export async function reuseDatabase(url: string): Promise<BenchDatabase> {
   const { db, pool } = createDatabase({ url, poolMax: 4, statementTimeoutMs: 0, applicationName: 'plinth-bench-harness' });
   await migratePlatform(db);
   return { url, name: new URL(url).pathname.slice(1), where: 'reused database', db, pool, close: () => db.destroy() };

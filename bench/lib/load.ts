@@ -22,6 +22,8 @@ export interface LoadPlan {
   maxRequests: number;
   /** Send at this many requests a second in all, on a fixed schedule (unset: each connection sends again as soon as it has its answer). */
   ratePerS?: number;
+  /** Also report the latency's upper tail (LoadResult.tailUs; wrk only), so that several runs' percentiles can be pooled. */
+  tail?: boolean;
 }
 
 export interface LoadResult {
@@ -35,6 +37,31 @@ export interface LoadResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** With LoadPlan.tail: the latency in µs at TAIL_FROM_PERCENT, then every TAIL_STEP_PERCENT up to 100 (the max). */
+  tailUs?: number[];
+}
+
+export const TAIL_FROM_PERCENT = 80;
+export const TAIL_STEP_PERCENT = 0.02;
+
+/**
+ * The p-th percentile (p ≥ TAIL_FROM_PERCENT) of several runs' latencies together, from each run's tail. A run's
+ * share of requests at or under a value is read off its tail as the highest percentile there at or under it (a
+ * lower bound, 0 below the tail's start), so the pooled percentile errs high, never low.
+ */
+export function pooledPercentileMs(runs: Array<Pick<LoadResult, 'requests' | 'tailUs'>>, p: number): number {
+  const total = runs.reduce((n, r) => n + r.requests, 0);
+  const candidates = [...new Set(runs.flatMap((r) => r.tailUs ?? []))].sort((a, b) => a - b);
+  const shareAtOrUnder = (tail: number[], v: number) => {
+    let k = -1;
+    while (k + 1 < tail.length && tail[k + 1]! <= v) k++;
+    return k < 0 ? 0 : (TAIL_FROM_PERCENT + k * TAIL_STEP_PERCENT) / 100;
+  };
+  for (const v of candidates) {
+    const under = runs.reduce((n, r) => n + r.requests * shareAtOrUnder(r.tailUs!, v), 0);
+    if (under >= (p / 100) * total - 1e-6) return v / 1000;
+  }
+  return (candidates.at(-1) ?? 0) / 1000;
 }
 
 export type LoadTool = 'wrk' | 'autocannon';
@@ -118,8 +145,11 @@ end
 ${plan.ratePerS ? wrkPacing(plan.ratePerS) : ''}
 done = function(s, latency)
   local e = s.errors
-  io.write(string.format('{"requests":%d,"durationUs":%d,"non2xx":%d,"errors":%d,"p50Us":%d,"p99Us":%d}\\n',
-    s.requests, s.duration, e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
+  local tail = {}
+  ${plan.tail ? `for k = 0, ${Math.round((100 - TAIL_FROM_PERCENT) / TAIL_STEP_PERCENT) - 1} do tail[#tail + 1] = string.format('%d', latency:percentile(${TAIL_FROM_PERCENT} + k * ${TAIL_STEP_PERCENT})) end
+  tail[#tail + 1] = string.format('%d', latency.max) -- percentile(100) asks for a rank past the last request` : ''}
+  io.write(string.format('{"requests":%d,"durationUs":%d,"non2xx":%d,"errors":%d,"p50Us":%d,"p99Us":%d,"tailUs":[%s]}\\n',
+    s.requests, s.duration, e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99), table.concat(tail, ',')))
 end
 `;
 }
@@ -135,10 +165,10 @@ export async function runLoad(plan: LoadPlan, tool: LoadTool): Promise<LoadResul
       const out = await runChild('wrk', ['-t1', `-c${plan.connections}`, `-d${plan.durationS}s`, '--timeout', '10s', '-s', script, new URL(plan.path, plan.url).href], timeoutMs);
       const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
       if (!line) throw new Error(`wrk printed no result: ${out.slice(-500)}`);
-      const r = JSON.parse(line) as { requests: number; durationUs: number; non2xx: number; errors: number; p50Us: number; p99Us: number };
+      const r = JSON.parse(line) as { requests: number; durationUs: number; non2xx: number; errors: number; p50Us: number; p99Us: number; tailUs: number[] };
       const durationS = r.durationUs / 1e6;
       const ok = r.requests - r.non2xx;
-      return { tool, requests: r.requests, ok, non2xx: r.non2xx, errors: r.errors, durationS, rps: ok / durationS, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000 };
+      return { tool, requests: r.requests, ok, non2xx: r.non2xx, errors: r.errors, durationS, rps: ok / durationS, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, ...(plan.tail && { tailUs: r.tailUs }) };
     }
     const file = join(dir, 'plan.json');
     writeFileSync(file, JSON.stringify(plan));

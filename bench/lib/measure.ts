@@ -27,6 +27,8 @@ export interface Measurement extends LoadResult {
   dbBlocksHit?: number;
   /** Sessions (connections) opened on the database during the run, by anyone (pg_stat_database); only with RunSettings.countBlocks. */
   dbSessionsOpened?: number;
+  /** The measured window by the wall clock (ISO 8601, UTC), to set against PostgreSQL's log. */
+  window: { start: string; end: string };
   /** Plinth's tenant queries over the window, from its /metrics (plinth_db_pool_acquire_seconds); absent for servers without it. */
   acquire?: AcquireStats;
 }
@@ -115,6 +117,18 @@ export interface RunSettings {
   countBlocks?: boolean;
 }
 
+/** Flat out until `requests` requests have been answered, continuing the plan's rotation (so `requests` at least the rotation's length visits every variant). */
+export async function warmUp(plan: LoadPlan, requests: number, tool: LoadTool): Promise<void> {
+  // In runs of 5 s, each continuing the rotation where the last stopped: wrk stops sending
+  // at its request cap but runs out its duration, and a long idle tail would let the
+  // pool close its connections (30 s idle) before the measurement.
+  for (let done = 0, stalls = 0; done < requests && stalls < 3; ) {
+    const r = await runLoad({ ...plan, durationS: 5, maxRequests: requests - done, startAt: done }, tool);
+    done += r.requests;
+    stalls = r.requests === 0 ? stalls + 1 : 0;
+  }
+}
+
 export async function measure(
   server: RunningServer,
   plan: Omit<LoadPlan, 'url' | 'connections' | 'durationS' | 'maxRequests'>,
@@ -122,23 +136,17 @@ export async function measure(
   pg: { pool: pg.Pool; database: string },
 ): Promise<Measurement> {
   const full: LoadPlan = { ...plan, url: server.url, connections: run.connections, durationS: run.durationS, maxRequests: run.maxRequests };
-  if (run.warmupRequests) {
-    // In runs of 5 s, each continuing the rotation where the last stopped: wrk stops sending
-    // at its request cap but runs out its duration, and a long idle tail would let the
-    // pool close its connections (30 s idle) before the measurement.
-    for (let done = 0, stalls = 0; done < run.warmupRequests && stalls < 3; ) {
-      const r = await runLoad({ ...full, durationS: 5, maxRequests: run.warmupRequests - done, startAt: done }, run.tool);
-      done += r.requests;
-      stalls = r.requests === 0 ? stalls + 1 : 0;
-    }
-  } else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
+  if (run.warmupRequests) await warmUp(full, run.warmupRequests, run.tool);
+  else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
   const blocks0 = run.countBlocks ? await blockCounters(pg.pool, pg.database) : undefined;
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);
   const queue0 = runQueueSeconds(server.pid);
   const stopSampling = sampleMachine(pg.database);
   let machineTimeline: MachineTimeline | undefined;
+  const start = new Date().toISOString();
   const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool).finally(() => (machineTimeline = stopSampling()));
+  const window = { start, end: new Date().toISOString() };
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
   const result: Measurement = {
@@ -150,6 +158,7 @@ export async function measure(
     runQueueMsPerReq: per1k(runQueueSeconds(server.pid) - queue0),
     dbRunQueueMsPerReq: per1k(machineTimeline!.dbRunQueueS),
     machine: machineTimeline!,
+    window,
     ...(acquire && { acquire }),
     ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests), dbSessionsOpened: b.sessions - blocks0.sessions })))),
   };

@@ -103,11 +103,15 @@ export async function blockCounters(db: pg.Pool | pg.Client, database: string): 
   return { read: Number(rows[0]?.read ?? 0), hit: Number(rows[0]?.hit ?? 0), sessions: Number(rows[0]?.sessions ?? 0) };
 }
 
-/** Busy and total jiffies of the whole machine so far (/proc/stat's first line; steal counts as busy, iowait as idle). */
-function machineJiffies(): { busy: number; total: number } {
+/**
+ * Busy, steal and total jiffies of the whole machine so far (/proc/stat's first line; steal counts as busy, iowait
+ * as idle). Steal is time the hypervisor gave this VM's virtual cores to another guest: work waits for it as for a
+ * busy core, and no process's own CPU time shows it.
+ */
+function machineJiffies(): { busy: number; steal: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - f[4]!, total };
+  return { busy: total - f[3]! - f[4]!, steal: f[7]!, total };
 }
 
 /**
@@ -159,6 +163,9 @@ function tracker(read: (pid: number) => number) {
 export interface MachineTimeline {
   /** Share of the sampling intervals in which every core was busy (≥ 95%): the machine saturated. */
   saturatedShare: number;
+  /** Share of the machine's CPU time the hypervisor stole over the window, and in its worst sampling interval. */
+  stealShare: number;
+  maxIntervalStealShare: number;
   /** CPU seconds autovacuum workers used over the window. */
   autovacuumCpuS: number;
   /** CPU seconds and seconds waiting for a core of the database's client backends, those opened and closed during the window included. */
@@ -175,8 +182,10 @@ export interface MachineTimeline {
  * for that long: this says whether it did in a given window.
  */
 export function sampleMachine(database?: string, everyMs = 200): () => MachineTimeline {
-  let last = machineJiffies();
+  const first0 = machineJiffies();
+  let last = first0;
   let saturated = 0;
+  let maxSteal = 0;
   let samples = 0;
   const autovacuum = tracker(cpuSeconds);
   const backendCpu = tracker(cpuSeconds);
@@ -191,6 +200,7 @@ export function sampleMachine(database?: string, everyMs = 200): () => MachineTi
     if (total > 0) {
       samples++;
       if ((now.busy - last.busy) / total >= 0.95) saturated++;
+      maxSteal = Math.max(maxSteal, (now.steal - last.steal) / total);
     }
     last = now;
     const procs = postgresProcesses(database);
@@ -202,6 +212,7 @@ export function sampleMachine(database?: string, everyMs = 200): () => MachineTi
   return () => {
     clearInterval(timer);
     tick();
-    return { saturatedShare: samples > 0 ? saturated / samples : 0, autovacuumCpuS: autovacuum.total(), dbCpuS: backendCpu.total(), dbRunQueueS: backendQueue.total() };
+    const stealShare = last.total > first0.total ? (last.steal - first0.steal) / (last.total - first0.total) : 0;
+    return { saturatedShare: samples > 0 ? saturated / samples : 0, stealShare, maxIntervalStealShare: maxSteal, autovacuumCpuS: autovacuum.total(), dbCpuS: backendCpu.total(), dbRunQueueS: backendQueue.total() };
   };
 }
