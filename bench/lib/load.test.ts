@@ -1,6 +1,6 @@
 // bench/lib/load.ts pooledPercentileMs: several wrk runs' percentiles together, from each run's tail.
 import { describe, expect, it } from 'vitest';
-import { pooledPercentileMs, TAIL_FROM_PERCENT, TAIL_STEP_PERCENT } from '../../bench/lib/load.ts';
+import { pooledPercentileMs, TAIL_FROM_PERCENT, TAIL_STEP_PERCENT } from './load.ts';
 
 // What wrk's done() prints for a run (stats_percentile: the smallest value whose cumulative count reaches the rank; then the max).
 function wrkTail(samplesUs: number[]): number[] {
