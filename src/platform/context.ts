@@ -58,8 +58,8 @@ export interface PublicContext {
 // than the cap misses on every request, and each miss's 6.5 KiB lives a second
 // or two, long enough to be copied into the old generation before it is garbage.
 // With 1,000, the 10,000-tenant read's typical p99 at a fixed rate was 40-58 ms;
-// with 12,000, 14-41 (bench/RESULTS.md, "Eleventh session"). It costs up to
-// ~80 MB of heap when every tenant is active.
+// with 12,000, 6-41 (bench/RESULTS.md, "Eleventh session"). It costs at most
+// ~78 MB of heap (12,000 × 6.5 KiB), when every tenant is active.
 const scoped = new LRUCache<string, TenantDb>({ max: 12_000 });
 const baseIds = new WeakMap<Kysely<any>, number>();
 let nextBaseId = 0;
