@@ -52,7 +52,7 @@ const plinthEnv = Object.fromEntries((opts.env ?? []).map((kv) => [kv.slice(0, k
 const gcDir = opts['trace-gc'] ? mkdtempSync(join(tmpdir(), 'plinth-interleaved-gc-')) : undefined;
 
 // Each window's span in ms since its server was spawned (the clock of --trace-gc's lines, to ~50 ms: the isolate starts after the spawn).
-type Window = LoadResult & { steal: number; saturated: number; fromMs: number; toMs: number };
+type Window = LoadResult & { fromMs: number; toMs: number };
 
 /** The collector's pauses inside the windows, by kind, from a --trace-gc log ("<t> ms: Scavenge ... MB, 1.23 / 0.00 ms ..."). */
 function gcInWindows(file: string, windows: Window[]): string {
@@ -83,7 +83,7 @@ try {
         poolMax: POOL_MAX,
         ownerId,
         lifetimeS: 0,
-        groups: kind === 'limit' ? 1 : 0,
+        groups: 0, // Plinth's default; the limit has one plain pool
         plinthEnv: { ...plinthEnv, ...(gcLog && { BENCH_SERVER_LOG: gcLog }) },
         plinthNodeArgs: gcLog ? ['--trace-gc'] : [],
         limitEnv: { BENCH_POOL_IDLE_MS: '0' },
@@ -109,7 +109,7 @@ try {
           const machine = stop();
           side.sent += r.requests;
           if (r.non2xx + r.errors > r.requests * 0.01) throw new Error(`${kind}, ${side.name}: ${r.non2xx + r.errors} of ${r.requests} requests failed`);
-          side.windows.push({ ...r, steal: machine.stealShare, saturated: machine.saturatedShare, fromMs, toMs: Date.now() - side.spawnedAt });
+          side.windows.push({ ...r, fromMs, toMs: Date.now() - side.spawnedAt });
           log(`${kind}, ${side.name}, pair ${pair + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, steal ${(machine.stealShare * 100).toFixed(1)}%, saturated ${(machine.saturatedShare * 100).toFixed(1)}%`);
         }
       }
