@@ -52,13 +52,15 @@ export const TAIL_STEP_PERCENT = 0.02;
 export function pooledPercentileMs(runs: Array<Pick<LoadResult, 'requests' | 'tailUs'>>, p: number): number {
   const total = runs.reduce((n, r) => n + r.requests, 0);
   const candidates = [...new Set(runs.flatMap((r) => r.tailUs ?? []))].sort((a, b) => a - b);
-  const shareAtOrUnder = (tail: number[], v: number) => {
-    let k = -1;
-    while (k + 1 < tail.length && tail[k + 1]! <= v) k++;
-    return k < 0 ? 0 : (TAIL_FROM_PERCENT + k * TAIL_STEP_PERCENT) / 100;
-  };
+  // Each run's last tail index at or under the candidate: candidates rise, so each only moves forward.
+  const last = runs.map(() => -1);
   for (const v of candidates) {
-    const under = runs.reduce((n, r) => n + r.requests * shareAtOrUnder(r.tailUs!, v), 0);
+    let under = 0;
+    runs.forEach((r, i) => {
+      const tail = r.tailUs!;
+      while (last[i]! + 1 < tail.length && tail[last[i]! + 1]! <= v) last[i]!++;
+      if (last[i]! >= 0) under += (r.requests * (TAIL_FROM_PERCENT + last[i]! * TAIL_STEP_PERCENT)) / 100;
+    });
     if (under >= (p / 100) * total - 1e-6) return v / 1000;
   }
   return (candidates.at(-1) ?? 0) / 1000;
