@@ -12,7 +12,7 @@
 import { createTokenService } from '../../src/platform/auth/tokens.ts';
 import type { BenchContext, BenchResult, Row } from './types.ts';
 import { measure, type Measurement } from '../lib/measure.ts';
-import { backendMemory, type BackendMemory } from '../lib/proc.ts';
+import { backendMemory, SERVER_BACKENDS, type BackendMemory } from '../lib/proc.ts';
 import { BENCH_DIR, startNodeServer } from '../lib/servers.ts';
 import { FLEET_CONTACTS, FLEET_PREFIX, fillTo, fleetOwner } from '../fleet/fleet.ts';
 import { join } from 'node:path';
@@ -135,7 +135,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     const server = await startScalingServer(phase.server, { databaseUrl: ctx.database.url, poolMax: ctx.poolMax, ownerId, lifetimeS: phase.lifetimeS, groups: phase.groups, plinthEnv: ctx.plinthEnv, plinthNodeArgs: ctx.plinthNodeArgs });
     try {
       const m = await measure(server, { method: 'GET', path: '/v1/contacts?limit=50', headers: {}, headerSets: headerSets.slice(0, phase.tenants) }, phaseRun, { pool: ctx.database.pool, database: ctx.database.name });
-      const memory = await backendMemory(ctx.database.pool, ctx.database.name, phase.server === 'plinth' ? 'plinth' : 'plinth-limit');
+      const memory = await backendMemory(ctx.database.pool, ctx.database.name, SERVER_BACKENDS[phase.server]);
       runs.push({ ...phase, m, memory, load: loadavg()[0]!, ratePerS: phaseRun.ratePerS });
       if (!phase.paced || rounds === 1) results.push(runs.at(-1)!);
       ctx.log(

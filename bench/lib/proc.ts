@@ -48,10 +48,13 @@ function privateKb(pid: number): number {
   }
 }
 
-/** Process ids of the backends connected to `database` (from pg_stat_activity). */
+/** The application_name of each server's backends: Plinth's pool, and its LISTEN connections (named with a random suffix). */
+export const SERVER_BACKENDS = { plinth: '^plinth(-(realtime|cache)-[0-9a-f]{8})?$', limit: '^plinth-limit$' } as const;
+
+/** Process ids of the backends connected to `database` (from pg_stat_activity), optionally only those whose application_name matches a regular expression. */
 export async function backendPids(pool: pg.Pool, database: string, applicationName?: string): Promise<number[]> {
   const { rows } = await pool.query<{ pid: number }>(
-    "select pid from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid() and ($2::text is null or application_name = $2)",
+    "select pid from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid() and ($2::text is null or application_name ~ $2)",
     [database, applicationName ?? null],
   );
   return rows.map((r) => r.pid);
@@ -65,7 +68,7 @@ export interface BackendMemory {
   privateMb: number;
 }
 
-/** Memory of the backends serving `applicationName` (the server under test) on `database`. */
+/** Memory of the backends whose application_name matches `applicationName` (the server under test, see SERVER_BACKENDS) on `database`. */
 export async function backendMemory(pool: pg.Pool, database: string, applicationName: string): Promise<BackendMemory> {
   const pids = await backendPids(pool, database, applicationName);
   let rss = 0;

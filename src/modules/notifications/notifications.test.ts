@@ -1,6 +1,7 @@
 // Notifications: the inbox routes, and live delivery across two API
 // instances (PostgreSQL fan-out, then Redis), only after commit, only to the
 // member's own room.
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -11,10 +12,20 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 type Note = { id: string; title: string; kind: string; readAt: string | null };
 
 async function listening(config: Record<string, string> = {}) {
-  const h = await startApp({ config });
+  // Its log lines, to read the LISTEN connection's name and its reconnection.
+  const logs: Array<Record<string, unknown>> = [];
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
+  const h = await startApp({ config: { LOG_LEVEL: 'info', ...config }, logStream });
   const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-  return { h, address };
+  return { h, address, logs };
 }
+const waitFor = async (what: string, ok: () => boolean, ms = 10_000) => {
+  for (const end = Date.now() + ms; !ok(); ) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
 function client(address: string, token: string): Promise<Socket> {
   const socket = connect(address, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
   return new Promise((resolve, reject) => {
@@ -93,15 +104,35 @@ for (const mode of ['PostgreSQL', 'Redis'] as const) {
       expect(rows.rows[0]!.c).toBe(0);
     });
 
-    it("marking read on one instance tells the member's sockets on the other (adapter broadcast)", async () => {
-      const member = await open(two.address, a.tokens.member);
-      const created = nextEvent<Note>(member, 'notification.created');
+    it("marking read on one instance tells the member's sockets on both (broadcast, outside a transaction)", async () => {
+      const [there, here] = await Promise.all([open(two.address, a.tokens.member), open(one.address, a.tokens.member)]);
+      const created = nextEvent<Note>(there, 'notification.created');
       await as(one.h, a, 'admin')({ method: 'POST', url: '/v1/notifications', payload: { accountId: a.accounts.member.id, kind: 'k', title: 'read me' } });
       const note = await created;
-      const read = nextEvent<{ ids: string[] }>(member, 'notification.read');
+      const read = [nextEvent<{ ids: string[] }>(there, 'notification.read'), nextEvent<{ ids: string[] }>(here, 'notification.read')];
       expect((await as(one.h, a, 'member')({ method: 'POST', url: `/v1/notifications/${note.id}/read` })).statusCode).toBe(200);
-      expect(await read).toEqual({ ids: [note.id] });
+      expect(await Promise.all(read)).toEqual([{ ids: [note.id] }, { ids: [note.id] }]);
     });
+
+    if (mode === 'PostgreSQL') {
+      it('an instance whose LISTEN connection is killed logs it, listens again and delivers again', async () => {
+        const started = two.logs.find((l) => l.msg === 'listening' && l.channel === 'plinth_realtime');
+        const name = started?.applicationName as string;
+        expect(name).toMatch(/^plinth-realtime-[0-9a-f]{8}$/);
+        // Only this instance's listener: other test files share the database.
+        const killed = await sql<{ pid: number }>`select pg_terminate_backend(pid) as pid from pg_stat_activity where application_name = ${name}`.execute(one.h.db);
+        expect(killed.rows).toHaveLength(1);
+        await waitFor('reconnection', () => two.logs.some((l) => l.msg === 'listening again' && l.applicationName === name));
+        expect(two.logs.some((l) => l.msg === 'realtime: LISTEN connection lost, reconnecting; notifications sent meanwhile do not reach this instance' && l.level === 50)).toBe(true);
+        const member = await open(two.address, a.tokens.member);
+        const created = nextEvent<Note>(member, 'notification.created');
+        await as(one.h, a, 'admin')({ method: 'POST', url: '/v1/notifications', payload: { accountId: a.accounts.member.id, kind: 'k', title: 'after the cut' } });
+        expect((await created).title).toBe('after the cut');
+        const read = nextEvent<{ all: boolean }>(member, 'notification.read');
+        expect((await as(one.h, a, 'member')({ method: 'POST', url: '/v1/notifications/read-all' })).statusCode).toBe(200);
+        expect(await read).toEqual({ all: true });
+      });
+    }
 
     it('readiness reports Redis when it carries the fan-out', async () => {
       const res = await two.h.app.inject({ method: 'GET', url: '/health/ready' });

@@ -2,10 +2,11 @@
 // cache permission sets for 10 minutes, yet a role or membership changed
 // through one applies on the other at once, with PostgreSQL NOTIFY (no Redis)
 // and with Redis (pub/sub + shared L2). /metrics shows the hit ratio.
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { as, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
-import { createCacheStore } from './cache.ts';
+import { createCacheStore, INVALIDATION_CHANNEL } from './cache.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LONG_TTL = { TENANT_CACHE_TTL_MS: '600000' };
@@ -32,9 +33,13 @@ for (const mode of ['PostgreSQL', 'Redis'] as const) {
     let two: Harness;
     let t: TestTenant;
     const config = mode === 'Redis' ? { ...LONG_TTL, REDIS_URL } : LONG_TTL;
+    // Instance two's log lines: its LISTEN connection's name and reconnection.
+    const twoLogs: Array<Record<string, unknown>> = [];
+    const logStream = new PassThrough();
+    logStream.on('data', (chunk: Buffer) => twoLogs.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
 
     beforeAll(async () => {
-      [one, two] = await Promise.all([startApp({ config }), startApp({ config })]);
+      [one, two] = await Promise.all([startApp({ config }), startApp({ config: { ...config, LOG_LEVEL: 'info' }, logStream })]);
       t = await createTenant(one, `c${mode[0]!.toLowerCase()}`);
     });
     afterAll(async () => {
@@ -75,6 +80,29 @@ for (const mode of ['PostgreSQL', 'Redis'] as const) {
       expect(await metric(two, /^plinth_cache_hit_ratio\{cache="access"\}/)).toBeGreaterThan(0);
       expect(await metric(two, /^plinth_cache_hit_ratio\{cache="directory"\}/)).toBeGreaterThan(0);
     });
+
+    if (mode === 'PostgreSQL') {
+      it('an instance whose LISTEN connection is killed empties its process cache on reconnecting (it may have missed invalidations), then hears them again', async () => {
+        const name = twoLogs.find((l) => l.msg === 'listening' && l.channel === INVALIDATION_CHANNEL)?.applicationName as string;
+        expect(name).toMatch(/^plinth-cache-[0-9a-f]{8}$/);
+        const post = () => as(two, t, 'viewer')({ method: 'POST', url: '/v1/contacts', payload: { firstName: 'Grace' } });
+        expect((await post()).statusCode).toBe(201);
+        // Behind the cache's back, as if the invalidation had been sent while instance two was not listening.
+        await sql`update ${sql.id(t.tenant.schemaName, 'roles')} set permissions = '{}' where key = 'viewer'`.execute(one.db);
+        expect((await post()).statusCode).toBe(201);
+        // Only instance two's listener: other test files share the database.
+        const killed = await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`.execute(one.db);
+        expect(killed.rows).toHaveLength(1);
+        await within(async () => twoLogs.some((l) => l.msg === 'listening again' && l.applicationName === name));
+        expect(twoLogs.some((l) => l.msg === 'cache: LISTEN connection lost; reconnecting' && l.level === 50)).toBe(true);
+        expectProblem(await post(), 403, 'permission_denied');
+        // And invalidations reach it again.
+        const viewer = ((await as(one, t, 'admin')({ method: 'GET', url: '/v1/roles' })).json() as { items: Array<{ id: string; key: string }> }).items.find((r) => r.key === 'viewer')!;
+        const res = await as(one, t, 'admin')({ method: 'PATCH', url: `/v1/roles/${viewer.id}`, payload: { permissions: [{ key: 'crm.contacts.write' }] } });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(await within(async () => (await post()).statusCode === 201)).toBeLessThan(1000);
+      });
+    }
 
     if (mode === 'Redis') {
       it('a third instance answers from Redis (L2) before its own process cache is warm', async () => {

@@ -16,6 +16,7 @@ import * as rolesAndHierarchy from './migrations/20261201000000_roles_and_hierar
 import * as emailFlows from './migrations/20261201120000_email_flows.ts';
 import * as secretKeys from './migrations/20261201100000_secret_keys.ts';
 import * as socketIoAttachments from './migrations/20261201130000_socket_io_attachments.ts';
+import * as dropSocketIoAttachments from './migrations/20261203000000_drop_socket_io_attachments.ts';
 
 export const platformMigrations: Record<string, Migration> = {
   '20261123000000_platform_core': core,
@@ -32,6 +33,7 @@ export const platformMigrations: Record<string, Migration> = {
   '20261201120000_email_flows': emailFlows,
   '20261201100000_secret_keys': secretKeys,
   '20261201130000_socket_io_attachments': socketIoAttachments,
+  '20261203000000_drop_socket_io_attachments': dropSocketIoAttachments,
 };
 
 export async function migratePlatform(db: Db): Promise<string[]> {

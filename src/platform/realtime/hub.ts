@@ -6,10 +6,9 @@
 // delivers at commit and drops on rollback, to every API instance; each
 // instance then emits to its own sockets. So a rolled-back write never
 // notifies, and any process (a worker too) can publish.
-// `broadcast()` is for messages outside a transaction and goes through the
-// socket.io adapter (Redis pub/sub with REDIS_URL, else PostgreSQL).
+// `broadcast()` is for messages outside a transaction: through the socket.io
+// Redis adapter with REDIS_URL, else the same NOTIFY sent on its own.
 import { sql, type Kysely } from 'kysely';
-import type { Server } from 'socket.io';
 
 export const REALTIME_CHANNEL = 'plinth_realtime';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
@@ -27,24 +26,33 @@ export const roomOf = (m: { tenantId: string; accountId?: string }) => (m.accoun
 
 export interface RealtimeHub {
   publish(db: Kysely<any>, message: RealtimeMessage): Promise<void>;
+  /** Fire and forget: a failure to deliver is logged, never thrown; a message too large for NOTIFY throws in every mode. */
   broadcast(message: RealtimeMessage): void;
-  /** Set by the API process once its socket.io server runs. */
-  attach(io: Server | undefined): void;
+  /** Set by the API process once its socket.io server runs (undefined when it stops). */
+  attach(send: BroadcastSender | undefined): void;
+}
+
+export type BroadcastSender = (message: RealtimeMessage, payload: string) => void;
+
+/** The NOTIFY payload; refuses what PostgreSQL would refuse, with a message that says what to do. */
+function notifyPayload(message: RealtimeMessage): string {
+  const payload = JSON.stringify(message);
+  if (Buffer.byteLength(payload) > MAX_PAYLOAD) throw new Error(`Realtime message "${message.event}" is too large for NOTIFY (${Buffer.byteLength(payload)} bytes): send an id and let the client fetch`);
+  return payload;
 }
 
 export function createRealtimeHub(): RealtimeHub {
-  let io: Server | undefined;
+  let send: BroadcastSender | undefined;
   return {
     async publish(db, message) {
-      const payload = JSON.stringify(message);
-      if (Buffer.byteLength(payload) > MAX_PAYLOAD) throw new Error(`Realtime message "${message.event}" is too large for NOTIFY (${Buffer.byteLength(payload)} bytes): send an id and let the client fetch`);
-      await sql`select pg_notify(${REALTIME_CHANNEL}, ${payload})`.execute(db.withoutPlugins());
+      await sql`select pg_notify(${REALTIME_CHANNEL}, ${notifyPayload(message)})`.execute(db.withoutPlugins());
     },
     broadcast(message) {
-      io?.to(roomOf(message)).emit(message.event, message.data);
+      const payload = notifyPayload(message);
+      send?.(message, payload);
     },
-    attach(server) {
-      io = server;
+    attach(fn) {
+      send = fn;
     },
   };
 }

@@ -1,18 +1,22 @@
 // The socket.io server of an API instance: websocket transport only (no
 // sticky sessions needed), the handshake authenticated with the access
-// token, sockets joined to their tenant and account rooms, the adapter
-// chosen by configuration, and the LISTEN connection that turns committed
-// NOTIFYs into emits to this instance's sockets.
+// token, sockets joined to their tenant and account rooms, and the LISTEN
+// connection (kept up, see db/listen.ts) that turns NOTIFYs (committed
+// `publish`es, and `broadcast`s without Redis) into emits to this
+// instance's sockets. A NOTIFY missed while it reconnects is not replayed:
+// the inbox, not the socket, is the record.
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { keepListening } from '../db/listen.ts';
 import { Server } from 'socket.io';
-import { createAdapter as createPgAdapter } from '@socket.io/postgres-adapter';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import { openRedis } from '../redis/client.ts';
 import type { Platform } from '../module.ts';
-import { REALTIME_CHANNEL, roomOf, type RealtimeMessage } from './hub.ts';
+import { REALTIME_CHANNEL, roomOf, type BroadcastSender, type RealtimeMessage } from './hub.ts';
 
 export const REALTIME_PERMISSION = 'notifications.inbox.read';
+/** The LISTEN connection's application_name, followed by a random suffix per instance. */
+export const LISTENER_APPLICATION_NAME = 'plinth-realtime';
 
 export interface RealtimeServer {
   io: Server;
@@ -31,6 +35,7 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
   });
   const closers: Array<() => Promise<unknown>> = [];
   let redisReady = () => true;
+  let send: BroadcastSender;
 
   if (opts.redisUrl) {
     const pub = openRedis(opts.redisUrl, app.log, { purpose: 'realtime broadcasts' });
@@ -44,12 +49,16 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
     io.adapter(createRedisAdapter(pub.client, sub.client, { key: 'plinth:socket.io' }));
     redisReady = () => pub.isUp() && sub.isUp();
     closers.push(pub.close, sub.close);
+    send = (m) => io.to(roomOf(m)).emit(m.event, m.data);
   } else {
-    // Its own small pool: the adapter keeps one connection in LISTEN.
-    const adapterPool = new pg.Pool({ ...pool.options, max: 2 });
-    adapterPool.on('error', () => {});
-    io.adapter(createPgAdapter(adapterPool, { channelPrefix: 'plinth_sio', errorHandler: (err) => app.log.warn({ err: err.message }, 'realtime: PostgreSQL adapter error') }));
-    closers.push(() => adapterPool.end());
+    // Without Redis a broadcast is the same NOTIFY as a publish, sent on its
+    // own: every instance, this one included, emits it from its LISTEN below.
+    // Not @socket.io/postgres-adapter (used until 2026-12-03): its LISTEN
+    // connection was set up in the background with a silent retry, and CI saw
+    // a broadcast lost between two instances that had been up for seconds.
+    send = (m, payload) => {
+      pool.query('select pg_notify($1, $2)', [REALTIME_CHANNEL, payload]).catch((err: Error) => app.log.warn({ err: err.message, event: m.event }, 'realtime: broadcast not sent'));
+    };
   }
 
   io.use(async (socket, next) => {
@@ -70,40 +79,34 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
     }
   });
 
-  // Committed NOTIFYs from any process: each instance emits to its own sockets.
-  const listener = new pg.Client(pool.options);
-  let closing = false;
-  const listen = async () => {
-    await listener.connect();
-    listener.on('notification', (n) => {
-      if (n.channel !== REALTIME_CHANNEL || !n.payload) return;
-      try {
-        const m = JSON.parse(n.payload) as RealtimeMessage;
-        io.local.to(roomOf(m)).emit(m.event, m.data);
-      } catch (err) {
-        app.log.warn({ err }, 'realtime: unreadable notification');
-      }
-    });
-    listener.on('error', (err) => {
-      if (!closing) app.log.error({ err }, 'realtime: LISTEN connection lost');
-    });
-    await listener.query(`listen ${REALTIME_CHANNEL}`);
+  const deliver = (payload: string) => {
+    try {
+      const m = JSON.parse(payload) as RealtimeMessage;
+      io.local.to(roomOf(m)).emit(m.event, m.data);
+    } catch (err) {
+      app.log.warn({ err }, 'realtime: unreadable notification');
+    }
   };
-  await listen();
-  platform.realtime.attach(io);
+  const listener = await keepListening(pool.options, {
+    channel: REALTIME_CHANNEL,
+    name: LISTENER_APPLICATION_NAME,
+    lostMessage: 'realtime: LISTEN connection lost, reconnecting; notifications sent meanwhile do not reach this instance',
+    onPayload: deliver,
+    log: app.log,
+  });
+  platform.realtime.attach(send);
 
   return {
     io,
     connections: () => io.engine.clientsCount,
     redisReady: () => redisReady(),
     async close() {
-      closing = true;
       platform.realtime.attach(undefined);
       io.disconnectSockets(true);
       // Not io.close(): it would also close the HTTP server, which Fastify closes itself.
       io.engine.close();
       await Promise.resolve(io.of('/').adapter.close()).catch(() => {});
-      await listener.end().catch(() => {});
+      await listener.close();
       for (const close of closers) await close().catch(() => {});
     },
   };
