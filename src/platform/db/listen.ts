@@ -47,8 +47,14 @@ export async function keepListening(connection: pg.ClientConfig, opts: ListenOpt
     opts.log.info({ applicationName, channel: opts.channel }, 'listening again');
   });
   subscriber.events.on('error', (err) => opts.log.error({ err, applicationName }, 'LISTEN connection error'));
-  await subscriber.connect();
-  await subscriber.listenTo(opts.channel);
+  try {
+    await subscriber.connect();
+    await subscriber.listenTo(opts.channel);
+  } catch (err) {
+    // Its reconnection loop is armed from the start: stop it, or a failed startup keeps retrying.
+    await subscriber.close().catch(() => {});
+    throw err;
+  }
   opts.log.info({ applicationName, channel: opts.channel }, 'listening');
   return { close: () => subscriber.close().catch(() => {}) };
 }
