@@ -7,9 +7,9 @@
 // the inbox, not the socket, is the record.
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { keepListening } from '../db/listen.ts';
 import { Server } from 'socket.io';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
+import { keepListening } from '../db/listen.ts';
 import { openRedis } from '../redis/client.ts';
 import type { Platform } from '../module.ts';
 import { REALTIME_CHANNEL, roomOf, type BroadcastSender, type RealtimeMessage } from './hub.ts';
