@@ -1,6 +1,7 @@
 // Test harness: the real app (buildApp) on the run's real database, tenants
 // provisioned through the platform function, logins through the API.
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { inject } from 'vitest';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, platformFor, type App } from '../src/app.ts';
@@ -57,6 +58,14 @@ export async function startApp(opts: { config?: Record<string, string>; modules?
       await db.destroy();
     },
   };
+}
+
+/** A log stream for startApp's `logStream` and the pino lines written to it, parsed. */
+export function captureLogs(): { stream: PassThrough; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
+  return { stream, lines };
 }
 
 export const uniqueSlug = (prefix = 't') => `${prefix}-${randomBytes(5).toString('hex')}`;

@@ -1,11 +1,10 @@
 // Notifications: the inbox routes, and live delivery across two API
 // instances (PostgreSQL fan-out, then Redis), only after commit, only to the
 // member's own room.
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { io as connect, type Socket } from 'socket.io-client';
-import { as, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
+import { as, captureLogs, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
 import { createNotifications } from './service.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -13,10 +12,8 @@ type Note = { id: string; title: string; kind: string; readAt: string | null };
 
 async function listening(config: Record<string, string> = {}) {
   // Its log lines, to read the LISTEN connection's name and its reconnection.
-  const logs: Array<Record<string, unknown>> = [];
-  const logStream = new PassThrough();
-  logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
-  const h = await startApp({ config: { LOG_LEVEL: 'info', ...config }, logStream });
+  const { stream, lines: logs } = captureLogs();
+  const h = await startApp({ config: { LOG_LEVEL: 'info', ...config }, logStream: stream });
   const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
   return { h, address, logs };
 }

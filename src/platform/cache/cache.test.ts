@@ -2,10 +2,9 @@
 // cache permission sets for 10 minutes, yet a role or membership changed
 // through one applies on the other at once, with PostgreSQL NOTIFY (no Redis)
 // and with Redis (pub/sub + shared L2). /metrics shows the hit ratio.
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { as, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
+import { as, captureLogs, createTenant, expectProblem, startApp, type Harness, type TestTenant } from '../../../test/helpers.ts';
 import { createCacheStore, INVALIDATION_CHANNEL } from './cache.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,9 +33,7 @@ for (const mode of ['PostgreSQL', 'Redis'] as const) {
     let t: TestTenant;
     const config = mode === 'Redis' ? { ...LONG_TTL, REDIS_URL } : LONG_TTL;
     // Instance two's log lines: its LISTEN connection's name and reconnection.
-    const twoLogs: Array<Record<string, unknown>> = [];
-    const logStream = new PassThrough();
-    logStream.on('data', (chunk: Buffer) => twoLogs.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
+    const { stream: logStream, lines: twoLogs } = captureLogs();
 
     beforeAll(async () => {
       [one, two] = await Promise.all([startApp({ config }), startApp({ config: { ...config, LOG_LEVEL: 'info' }, logStream })]);

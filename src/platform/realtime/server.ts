@@ -15,8 +15,6 @@ import type { Platform } from '../module.ts';
 import { REALTIME_CHANNEL, roomOf, type BroadcastSender, type RealtimeMessage } from './hub.ts';
 
 export const REALTIME_PERMISSION = 'notifications.inbox.read';
-/** The LISTEN connection's application_name, followed by a random suffix per instance. */
-export const LISTENER_APPLICATION_NAME = 'plinth-realtime';
 
 export interface RealtimeServer {
   io: Server;
@@ -89,7 +87,7 @@ export async function startRealtime(app: FastifyInstance, platform: Platform, po
   };
   const listener = await keepListening(pool.options, {
     channel: REALTIME_CHANNEL,
-    name: LISTENER_APPLICATION_NAME,
+    name: 'plinth-realtime',
     lostMessage: 'realtime: LISTEN connection lost, reconnecting; notifications sent meanwhile do not reach this instance',
     onPayload: deliver,
     log: app.log,
