@@ -8,7 +8,7 @@ import pg from 'pg';
 import { registerBareRoutes } from './bare-routes.ts';
 
 // BENCH_POOL_IDLE_MS: pg's idle timeout (its default 10 s unless set; 0 keeps idle connections open, for runs
-// that leave the server idle between windows: bench/fleet/interleaved.ts).
+// that leave the server idle between windows: the scaling benchmark's fixed-rate phases).
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10), idleTimeoutMillis: Number(process.env.BENCH_POOL_IDLE_MS ?? 10_000), application_name: 'plinth-limit' });
 const app = Fastify({ logger: false });
 const schema =

@@ -15,8 +15,8 @@ export interface BenchContext {
   scalingPhases?: readonly string[];
   /** Requests a second of the scaling benchmark's fixed-rate phases (default: see scaling.ts). */
   scalingRate?: number;
-  /** Interleaved rounds of the scaling benchmark's fixed-rate phases (default 1; each reports its median round). */
-  scalingRounds?: number;
+  /** Windows per fleet size of the scaling benchmark's fixed-rate phases, alternating with the other size (default 9). */
+  scalingPairs?: number;
   /** Node flags for the Plinth server (--profile adds --cpu-prof). */
   plinthNodeArgs: string[];
   /** Environment of every Plinth server: BENCH_REDIS_URL with --redis (bench/servers/plinth.ts). */

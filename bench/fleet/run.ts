@@ -35,8 +35,8 @@ export interface FleetRunOptions {
   phases?: string[];
   /** Requests a second of the fixed-rate scaling phases (--rate N). */
   rate?: number;
-  /** Interleaved rounds of the fixed-rate scaling phases (--rounds N; each reports its median round). */
-  rounds?: number;
+  /** Windows per fleet size of the fixed-rate scaling phases (--pairs N). */
+  pairs?: number;
   /** Extra environment of the Plinth servers (--env KEY=VALUE), e.g. DB_POOL_GROUPS=10 to try a setting. */
   plinthEnv?: Record<string, string>;
   /** Node flags of the Plinth servers (--profile: --cpu-prof). */
@@ -62,7 +62,7 @@ export async function runFleet(opts: FleetRunOptions = {}): Promise<Record<strin
     warmupPasses: opts.warmupPasses,
     scalingPhases: opts.phases,
     scalingRate: opts.rate,
-    scalingRounds: opts.rounds,
+    scalingPairs: opts.pairs,
     plinthNodeArgs: opts.plinthNodeArgs ?? [],
     plinthEnv: opts.plinthEnv ?? {},
     run: quick ? { tool, connections: 32, durationS: 2, warmupS: 1, maxRequests: 200_000 } : { tool, connections: 32, durationS: 15, warmupS: 5, maxRequests: 2_000_000 },
@@ -91,7 +91,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       'warmup-passes': { type: 'string' },
       phases: { type: 'string' },
       rate: { type: 'string' },
-      rounds: { type: 'string' },
+      pairs: { type: 'string' },
       env: { type: 'string', multiple: true },
       'node-arg': { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
@@ -100,13 +100,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   });
   if (values.help) {
     process.stdout.write(
-      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--rate N] [--rounds N] [--env KEY=VALUE]... [--node-arg FLAG]... [--profile]\n' +
+      'node bench/fleet/run.ts [--quick] [--tenants N] [--only fleet|scaling] [--reuse-database URL | --embedded DIR] [--fill-only] [--warmup-passes N] [--phases few,many,...] [--rate N] [--pairs N] [--env KEY=VALUE]... [--node-arg FLAG]... [--profile]\n' +
         '  10,000 tenants (--quick: 300). --reuse-database: top up and measure a database an earlier run filled (kept afterwards).\n' +
         '  --embedded DIR: an embedded PostgreSQL kept in DIR (its own server: other sessions\' CREATE/DROP DATABASE checkpoints do not stall it).\n' +
         '  --fill-only: only top the fleet up to --tenants.\n' +
         `  --phases: the scaling phases to run, of ${SCALING_PHASES.join(', ')} (default all).\n` +
         '  --rate N: requests a second of the fixed-rate phases (few-rate, many-rate, limit-few-rate, limit-many-rate; default half what the 10,000-tenant phase sustained).\n' +
-        '  --rounds N: run the fixed-rate phases N times, interleaved (few-rate, many-rate, few-rate, ...); each row shows its median round by p99 and lists every round\'s p99 (default 1).\n' +
+        '  --pairs N: windows of 10 s per fleet size in the fixed-rate phases, which run a kind\'s two sizes on two servers at once and alternate the load between them (default 9).\n' +
         '  --env KEY=VALUE: set in every Plinth server\'s environment (after the phase\'s own settings), to try a setting.\n' +
         '  --node-arg FLAG: a Node flag for every Plinth server (e.g. --trace-gc, with --env BENCH_SERVER_LOG=FILE for its output).\n',
     );
@@ -133,7 +133,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       }
       log('filled');
     } else {
-      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: [...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : []), ...(values['node-arg'] ?? [])], only: values.only as FleetRunOptions['only'], phases, rate: values.rate ? Number(values.rate) : undefined, rounds: values.rounds ? Number(values.rounds) : undefined, plinthEnv, databaseUrl, log });
+      const results = await runFleet({ quick: values.quick, tenants, warmupPasses: values['warmup-passes'] ? Number(values['warmup-passes']) : undefined, plinthNodeArgs: [...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(BENCH_DIR, 'results', 'profiles')] : []), ...(values['node-arg'] ?? [])], only: values.only as FleetRunOptions['only'], phases, rate: values.rate ? Number(values.rate) : undefined, pairs: values.pairs ? Number(values.pairs) : undefined, plinthEnv, databaseUrl, log });
       for (const r of Object.values(results)) {
         process.stdout.write(`\n${formatTable(r.rows)}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n${JSON.stringify(r.data, null, 2)}\n`);
       }

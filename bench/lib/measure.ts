@@ -129,6 +129,12 @@ export async function warmUp(plan: LoadPlan, requests: number, tool: LoadTool): 
   }
 }
 
+/** The run's warm-up: `warmupRequests` requests when set, else `warmupS` seconds. */
+export async function warmUpFor(plan: LoadPlan, run: RunSettings): Promise<void> {
+  if (run.warmupRequests) await warmUp(plan, run.warmupRequests, run.tool);
+  else if (run.warmupS > 0) await runLoad({ ...plan, durationS: run.warmupS }, run.tool);
+}
+
 export async function measure(
   server: RunningServer,
   plan: Omit<LoadPlan, 'url' | 'connections' | 'durationS' | 'maxRequests'>,
@@ -136,8 +142,7 @@ export async function measure(
   pg: { pool: pg.Pool; database: string },
 ): Promise<Measurement> {
   const full: LoadPlan = { ...plan, url: server.url, connections: run.connections, durationS: run.durationS, maxRequests: run.maxRequests };
-  if (run.warmupRequests) await warmUp(full, run.warmupRequests, run.tool);
-  else if (run.warmupS > 0) await runLoad({ ...full, durationS: run.warmupS }, run.tool);
+  await warmUpFor(full, run);
   const blocks0 = run.countBlocks ? await blockCounters(pg.pool, pg.database) : undefined;
   const acquire0 = await acquireCounters(full.url);
   const cpu0 = cpuSeconds(server.pid);

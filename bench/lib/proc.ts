@@ -1,6 +1,6 @@
 // Process figures from /proc (Linux): CPU time and peak memory of a server
 // process, and the memory of the PostgreSQL backends serving a database.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type pg from 'pg';
 
@@ -68,9 +68,35 @@ export interface BackendMemory {
   privateMb: number;
 }
 
-/** Memory of the backends whose application_name matches `applicationName` (the server under test, see SERVER_BACKENDS) on `database`. */
-export async function backendMemory(pool: pg.Pool, database: string, applicationName: string): Promise<BackendMemory> {
-  const pids = await backendPids(pool, database, applicationName);
+/**
+ * Process ids of the backends serving process `serverPid`'s connections to `database`: those whose client port is a
+ * local port of one of its TCP sockets (/proc/<pid>/fd, /proc/net/tcp). For two servers of a kind running at once,
+ * whose backends have the same application_name (the scaling benchmark's fixed-rate phases).
+ */
+export async function backendPidsOfProcess(pool: pg.Pool, database: string, serverPid: number): Promise<number[]> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${serverPid}/fd`)) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${serverPid}/fd/${fd}`))?.[1];
+      if (inode) inodes.add(inode);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/); // sl local_address rem_address st ... uid timeout inode
+      if (f.length > 9 && inodes.has(f[9]!)) ports.push(Number.parseInt(f[1]!.split(':').at(-1)!, 16));
+    }
+  }
+  const { rows } = await pool.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and backend_type = 'client backend' and client_port = any($2::int[])", [database, ports]);
+  return rows.map((r) => r.pid);
+}
+
+/** Memory of the backends of the server under test on `database`: those whose application_name matches (see SERVER_BACKENDS), or those serving the process with that id. */
+export async function backendMemory(pool: pg.Pool, database: string, server: string | number): Promise<BackendMemory> {
+  const pids = typeof server === 'number' ? await backendPidsOfProcess(pool, database, server) : await backendPids(pool, database, server);
   let rss = 0;
   let priv = 0;
   for (const pid of pids) {
