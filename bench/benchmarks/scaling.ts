@@ -48,8 +48,8 @@ const RATE_SHARE = 0.5;
 // Connections of the fixed-rate phases: enough that a request never waits for a free one
 // (a late send would hide its wait from the latency; see bench/lib/load.ts).
 const PACED_CONNECTIONS = 128;
-// The fixed-rate phases of a server kind run at once, interleaved (bench/lib/interleave.ts): PAIRS windows
-// of WINDOW_S each per fleet size in full runs, 90 s in all. One after the other, 90 s phases put a slow
+// The fixed-rate phases of a server kind run at once, interleaved (bench/lib/interleave.ts): PACED_PAIRS windows
+// of PACED_WINDOW_S each per fleet size in full runs, 90 s in all. One after the other, 90 s phases put a slow
 // minute of the shared 2-core VM on one fleet size only (bench/RESULTS.md, "Eleventh session"): PostgreSQL's
 // autovacuum visits the database once a minute, at 10,000 schemas a worker reading the whole catalog for
 // ~4 s of a core, and at ~500 requests a second one stall of ~200 ms sets a p99.
