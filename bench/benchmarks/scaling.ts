@@ -55,7 +55,9 @@ const PACED_CONNECTIONS = 128;
 // ~4 s of a core, and at ~500 requests a second one stall of ~200 ms sets a p99.
 const PACED_PAIRS = 9;
 const PACED_WINDOW_S = 10;
-const QUICK_PAIRS = 2;
+// --quick proves the harness in under two minutes: one pair, and no re-warm (its 1 s warm-ups leave no server idle long).
+const QUICK_PAIRS = 1;
+const REWARM_S = 5;
 // The judged ratio: the median over the pairs of each pair's p99 ratio. The p99 of all requests of a size
 // is set by its worst window, i.e. by whichever size the VM's worst stretch fell on (ratios of 0.1× to 18×
 // within one run here); it is reported beside it.
@@ -177,7 +179,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
         await warmUpFor({ url: server.url, method: 'GET', path: READ_PATH, headers: {}, headerSets: side.headerSets, connections: run.connections, durationS: run.durationS, maxRequests: run.maxRequests }, run);
       }
       const pg = { pool: ctx.database.pool, database: ctx.database.name };
-      const windows = await alternate(sides, { pairs, windowS, ratePerS, connections: Math.max(run.connections, PACED_CONNECTIONS), tool: run.tool, path: READ_PATH, pg, log: ctx.log });
+      const windows = await alternate(sides, { pairs, windowS, ratePerS, rewarmS: ctx.quick ? 0 : REWARM_S, connections: Math.max(run.connections, PACED_CONNECTIONS), tool: run.tool, path: READ_PATH, pg, log: ctx.log });
       for (const [i, side] of sides.entries()) {
         const m = pooled(windows[i]!);
         const memory = await backendMemory(ctx.database.pool, ctx.database.name, side.server.pid);
@@ -191,7 +193,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   type Result = (typeof results)[0];
   // A server that could not keep up sent its requests late: its p99 then understates (bench/lib/load.ts).
   const targetOf = (r: Result) =>
-    `${r.server}, ${r.label}${r.ratePerS ? ` (${r.ratePerS} req/s asked${r.m.rps < 0.97 * r.ratePerS ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections, ${r.windowsP99Ms!.length} windows of ${windowS} s interleaved with the other size)` : ''}`;
+    `${r.server}, ${r.label}${r.ratePerS ? ` (${r.ratePerS} req/s asked${r.m.rps < 0.97 * r.ratePerS ? ', NOT kept up' : ''}, ${PACED_CONNECTIONS} connections, ${r.windowsP99Ms!.length} window(s) of ${windowS} s interleaved with the other size)` : ''}`;
   // At a fixed rate: each pair's windows ran back to back, so their ratio compares the sizes under the same
   // machine; the median over the pairs is judged, the p99 of all requests shown beside it (see PACED_PAIRS).
   const pacedRatio = (p: Result, base: Result, judged: boolean) => {
@@ -202,7 +204,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
       `of all requests ${(p.m.p99Ms / base.m.p99Ms).toFixed(2)}×; p99 ms by window ${p.windowsP99Ms!.map((x) => x.toFixed(0)).join(' / ')} (${base.tenants} tenants: ${base.windowsP99Ms!.map((x) => x.toFixed(0)).join(' / ')}); ${(p.m.rps / base.m.rps).toFixed(2)}× throughput`
     );
   };
-  const note = `tenant scaling: ${run.durationS} s per run (fixed-rate phases: ${pairs} windows of ${windowS} s per fleet size, alternating with the other size on a second server) after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase (per fleet size at a fixed rate); tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
+  const note = `tenant scaling: ${run.durationS} s per run (fixed-rate phases: ${pairs} window(s) of ${windowS} s per fleet size, alternating with the other size on a second server) after ${'warmupRequests' in run ? `a warm-up of ${run.warmupRequests} requests (${passes} passes over the ${many} tenants)` : `${run.warmupS} s warm-up`}, ${run.connections} connections, DB pool ${ctx.poolMax} (in ${defaultGroups(ctx.poolMax)} tenant-affine groups unless said otherwise), tenant cache TTL ${loadConfig({}).TENANT_CACHE_TTL_MS} ms (the default); GET /v1/contacts?limit=50 round-robin over the tenants (${FLEET_CONTACTS} contacts each, one token per tenant), fresh server per phase (per fleet size at a fixed rate); tenants are real migrated schemas (${many} present, fill ${fillS.toFixed(0)} s this run). Backend memory: sum over the server's backends of VmRSS and of private memory (Private_Clean+Private_Dirty from /proc/<pid>/smaps_rollup), read right after the run. Load average after each phase: ${results.map((r) => r.load.toFixed(1)).join(' / ')} (shared 2-core machine).`;
   const data = results.map(({ m, memory, ...p }) => ({ ...p, rps: m.rps, p50Ms: m.p50Ms, p99Ms: m.p99Ms, cpuPer1k: m.cpuPer1k, dbCpuPer1k: m.dbCpuPer1k, runQueueMsPerReq: m.runQueueMsPerReq, dbRunQueueMsPerReq: m.dbRunQueueMsPerReq, machine: m.machine, dbBlocksRead: m.dbBlocksRead, dbBlocksHit: m.dbBlocksHit, dbSessionsOpened: m.dbSessionsOpened, acquire: m.acquire, memory }));
   if (results.length < phases.length) {
     // Some phases only (an experiment): each on its own, ratios against the Plinth 10-tenant phase when it ran.

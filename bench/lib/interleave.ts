@@ -23,6 +23,8 @@ export interface AlternateOptions {
   pairs: number;
   windowS: number;
   ratePerS: number;
+  /** Seconds each side runs flat out again just before the windows, after which the machine idles for one window (0: neither). */
+  rewarmS: number;
   connections: number;
   tool: LoadTool;
   path: string;
@@ -32,18 +34,20 @@ export interface AlternateOptions {
 
 /**
  * `pairs` windows on each side, alternating in order a, b, b, a, a, b, ...: the windows of each side, in order.
- * Before them each side runs 5 s (at most a window) flat out again, then the machine idles for one window. The first window used to
- * follow the warm-ups at once and was the worst of its side in three runs of three (212-725 ms against a median
+ * Before them each side runs `rewarmS` flat out again, then the machine idles for one window. The first window used
+ * to follow the warm-ups at once and was the worst of its side in three runs of three (212-725 ms against a median
  * window of 21-103): the server warmed first had sat idle through the other's warm-up (~90 s at 10,000 tenants),
  * so its pool had closed its connections (Plinth's idle timeout is 30 s) and its first window opened cold ones.
  */
 export async function alternate(sides: Side[], o: AlternateOptions): Promise<Window[][]> {
   const windows: Window[][] = sides.map(() => []);
-  for (const side of sides) {
-    const r = await runLoad({ url: side.server.url, method: 'GET', path: o.path, headers: {}, headerSets: side.headerSets, startAt: side.sent, connections: 32, durationS: Math.min(5, o.windowS), maxRequests: 10_000_000 }, o.tool);
-    side.sent += r.requests;
+  if (o.rewarmS > 0) {
+    for (const side of sides) {
+      const r = await runLoad({ url: side.server.url, method: 'GET', path: o.path, headers: {}, headerSets: side.headerSets, startAt: side.sent, connections: 32, durationS: o.rewarmS, maxRequests: 10_000_000 }, o.tool);
+      side.sent += r.requests;
+    }
+    await new Promise((resolve) => setTimeout(resolve, o.windowS * 1000));
   }
-  await new Promise((resolve) => setTimeout(resolve, o.windowS * 1000));
   for (let pair = 0; pair < o.pairs; pair++) {
     for (const i of pair % 2 === 0 ? sides.keys() : [...sides.keys()].reverse()) {
       const side = sides[i]!;
