@@ -12,7 +12,7 @@
 import { createTokenService } from '../../src/platform/auth/tokens.ts';
 import type { BenchContext, BenchResult, Row } from './types.ts';
 import { measure, warmUpFor, type Measurement } from '../lib/measure.ts';
-import { backendMemory, SERVER_BACKENDS, type BackendMemory } from '../lib/proc.ts';
+import { backendMemory, type BackendMemory } from '../lib/proc.ts';
 import { alternate, median, pairRatios, pooled, type Side } from '../lib/interleave.ts';
 import { BENCH_DIR, startNodeServer } from '../lib/servers.ts';
 import { FLEET_CONTACTS, FLEET_PREFIX, fillTo, fleetOwner } from '../fleet/fleet.ts';
@@ -152,7 +152,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
     const server = await startPhase(phase);
     try {
       const m = await measure(server, { method: 'GET', path: READ_PATH, headers: {}, headerSets: headerSets.slice(0, phase.tenants) }, run, { pool: ctx.database.pool, database: ctx.database.name });
-      const memory = await backendMemory(ctx.database.pool, ctx.database.name, SERVER_BACKENDS[phase.server]);
+      const memory = await backendMemory(ctx.database.pool, ctx.database.name, server.pid);
       results.push({ ...phase, m, memory, load: loadavg()[0]!, ratePerS: undefined });
       logPhase(phase, m, memory);
     } finally {

@@ -48,18 +48,6 @@ function privateKb(pid: number): number {
   }
 }
 
-/** The application_name of each server's backends: Plinth's pool, and its LISTEN connections (named with a random suffix). */
-export const SERVER_BACKENDS = { plinth: '^plinth(-(realtime|cache)-[0-9a-f]{8})?$', limit: '^plinth-limit$' } as const;
-
-/** Process ids of the backends connected to `database` (from pg_stat_activity), optionally only those whose application_name matches a regular expression. */
-export async function backendPids(pool: pg.Pool, database: string, applicationName?: string): Promise<number[]> {
-  const { rows } = await pool.query<{ pid: number }>(
-    "select pid from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid() and ($2::text is null or application_name ~ $2)",
-    [database, applicationName ?? null],
-  );
-  return rows.map((r) => r.pid);
-}
-
 export interface BackendMemory {
   backends: number;
   /** Sum of VmRSS (counts the shared buffers each backend touched, so it overstates). */
@@ -70,8 +58,9 @@ export interface BackendMemory {
 
 /**
  * Process ids of the backends serving process `serverPid`'s connections to `database`: those whose client port is a
- * local port of one of its TCP sockets (/proc/<pid>/fd, /proc/net/tcp). For two servers of a kind running at once,
- * whose backends have the same application_name (the scaling benchmark's fixed-rate phases).
+ * local port of one of its TCP sockets (/proc/<pid>/fd, /proc/net/tcp). Its pool and its LISTEN connections alike,
+ * whatever their application_name, and not those of another server of its kind running at once (the scaling
+ * benchmark's fixed-rate phases run two).
  */
 export async function backendPidsOfProcess(pool: pg.Pool, database: string, serverPid: number): Promise<number[]> {
   const inodes = new Set<string>();
@@ -94,9 +83,9 @@ export async function backendPidsOfProcess(pool: pg.Pool, database: string, serv
   return rows.map((r) => r.pid);
 }
 
-/** Memory of the backends of the server under test on `database`: those whose application_name matches (see SERVER_BACKENDS), or those serving the process with that id. */
-export async function backendMemory(pool: pg.Pool, database: string, server: string | number): Promise<BackendMemory> {
-  const pids = typeof server === 'number' ? await backendPidsOfProcess(pool, database, server) : await backendPids(pool, database, server);
+/** Memory of the backends serving the server process `serverPid` on `database`. */
+export async function backendMemory(pool: pg.Pool, database: string, serverPid: number): Promise<BackendMemory> {
+  const pids = await backendPidsOfProcess(pool, database, serverPid);
   let rss = 0;
   let priv = 0;
   for (const pid of pids) {
