@@ -14,6 +14,7 @@ import type { BenchContext, BenchResult, Row } from './types.ts';
 import { measure, warmUpFor, type Measurement } from '../lib/measure.ts';
 import { backendMemory, type BackendMemory } from '../lib/proc.ts';
 import { alternate, median, pairRatios, pooled, type Side } from '../lib/interleave.ts';
+import { formatWaits } from '../lib/pg-waits.ts';
 import { BENCH_DIR, startNodeServer } from '../lib/servers.ts';
 import { FLEET_CONTACTS, FLEET_PREFIX, fillTo, fleetOwner } from '../fleet/fleet.ts';
 import { join } from 'node:path';
@@ -108,7 +109,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   // the steady state of a running instance, whose caches hold the tenants it serves.
   const passes = ctx.warmupPasses ?? 4;
   // Block counters in full runs only: reading them costs 2.2 s a phase, too much for --quick's two minutes.
-  const run = ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many, countBlocks: true };
+  const run = ctx.quick ? { ...ctx.run, sampleWaits: true } : { ...ctx.run, durationS: 20, warmupRequests: passes * many, countBlocks: true, sampleWaits: true };
   const capS = ctx.quick ? 1 : 8;
   const phases: Phase[] = [
     { key: 'few', label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth' },
@@ -143,7 +144,8 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
         `waiting for a CPU ms/req ${m.runQueueMsPerReq.toFixed(3)} (PG ${m.dbRunQueueMsPerReq.toFixed(3)}), ` +
         `machine saturated ${(m.machine.saturatedShare * 100).toFixed(1)}% of the run, steal ${(m.machine.stealShare * 100).toFixed(1)}% (worst 200 ms ${(m.machine.maxIntervalStealShare * 100).toFixed(0)}%), autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU` +
         (m.acquire ? `; pool: ${(m.acquire.borrowed * 100).toFixed(1)}% borrowed, wait mean ${m.acquire.meanWaitMs.toFixed(2)} ms, ${(m.acquire.over5ms * 100).toFixed(1)}% > 5 ms; by the server's clock ${(m.acquire.serverOver25ms * 100).toFixed(2)}% > 25 ms, ${(m.acquire.serverOver50ms * 100).toFixed(2)}% > 50 ms` : '') +
-        (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`),
+        (m.acquire?.loopDelayMaxMs === undefined ? '' : `; event-loop delay p99 ${m.acquire.loopDelayP99Ms!.toFixed(1)} ms, max ${m.acquire.loopDelayMaxMs.toFixed(1)} ms`) +
+        (m.dbWaits ? `; ${formatWaits(m.dbWaits)}` : ''),
     );
   const startPhase = (phase: Phase, limitEnv?: Record<string, string>) => startScalingServer(phase.server, { databaseUrl: ctx.database.url, poolMax: ctx.poolMax, ownerId, lifetimeS: phase.lifetimeS, groups: phase.groups, plinthEnv: ctx.plinthEnv, plinthNodeArgs: ctx.plinthNodeArgs, limitEnv });
 

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { pooledPercentileMs, runLoad, type LoadTool } from './load.ts';
 import { measure, type AcquireStats, type Measurement } from './measure.ts';
 import type { RunningServer } from './servers.ts';
+import { formatWaits, mergeWaits } from './pg-waits.ts';
 
 export interface Side {
   name: string;
@@ -55,16 +56,18 @@ export async function alternate(sides: Side[], o: AlternateOptions): Promise<Win
       const m = await measure(
         side.server,
         { method: 'GET', path: o.path, headers: {}, headerSets: side.headerSets, startAt: side.sent, tail: true },
-        { tool: o.tool, connections: o.connections, durationS: o.windowS, warmupS: 0, maxRequests: 10_000_000, ratePerS: o.ratePerS },
+        { tool: o.tool, connections: o.connections, durationS: o.windowS, warmupS: 0, maxRequests: 10_000_000, ratePerS: o.ratePerS, sampleWaits: true },
         o.pg,
       );
       side.sent += m.requests;
       windows[i]!.push({ ...m, fromMs, toMs: Date.now() });
       // Plinth's own view of the window (its /metrics): were the slow requests slow in the handler, and did its event loop stall?
       const inside = m.acquire ? `; by the server's clock ${(m.acquire.serverOver50ms * 100).toFixed(2)}% > 50 ms, event-loop delay max ${m.acquire.loopDelayMaxMs?.toFixed(0) ?? '?'} ms, pool wait > 5 ms ${(m.acquire.over5ms * 100).toFixed(2)}%` : '';
+      // And the database's: were its busy backends on a CPU, or waiting (I/O, a lock)?
+      const waits = m.dbWaits ? `; ${formatWaits(m.dbWaits)}` : '';
       o.log(
-        `${side.name}, pair ${pair + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(2)} (PG ${m.dbCpuPer1k.toFixed(2)}), ` +
-          `steal ${(m.machine.stealShare * 100).toFixed(1)}%, saturated ${(m.machine.saturatedShare * 100).toFixed(1)}%, autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU${inside}`,
+        `${side.name}, pair ${pair + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, CPU ms/req ${m.cpuPer1k.toFixed(2)} (PG ${m.dbCpuPer1k.toFixed(2)}; PG waiting for a CPU ${m.dbRunQueueMsPerReq.toFixed(2)}), ` +
+          `steal ${(m.machine.stealShare * 100).toFixed(1)}%, saturated ${(m.machine.saturatedShare * 100).toFixed(1)}%, autovacuum ${m.machine.autovacuumCpuS.toFixed(1)} s CPU${inside}${waits}`,
       );
     }
   }
@@ -119,6 +122,7 @@ export function pooled(windows: Window[]): Measurement {
     },
     window: { start: first.window.start, end: windows.at(-1)!.window.end },
     ...(windows.every((w) => w.acquire) && { acquire: pooledAcquire(windows.map((w) => ({ ...w.acquire!, requests: w.requests }))) }),
+    ...(windows.every((w) => w.dbWaits) && { dbWaits: mergeWaits(windows.map((w) => w.dbWaits!)) }),
   };
 }
 

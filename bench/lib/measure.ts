@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { runLoad, type LoadPlan, type LoadResult, type LoadTool } from './load.ts';
 import { blockCounters, cpuSeconds, peakRssMb, runQueueSeconds, sampleMachine, type MachineTimeline } from './proc.ts';
 import type { RunningServer } from './servers.ts';
+import { sampleWaits, type WaitProfile } from './pg-waits.ts';
 
 export interface Measurement extends LoadResult {
   target: string;
@@ -31,6 +32,8 @@ export interface Measurement extends LoadResult {
   window: { start: string; end: string };
   /** Plinth's tenant queries over the window, from its /metrics (plinth_db_pool_acquire_seconds); absent for servers without it. */
   acquire?: AcquireStats;
+  /** What the database's active backends were doing through the run (pg_stat_activity every 100 ms); only with RunSettings.sampleWaits. */
+  dbWaits?: WaitProfile;
 }
 
 export interface AcquireStats {
@@ -115,6 +118,8 @@ export interface RunSettings {
   ratePerS?: number;
   /** Read PostgreSQL's block counters around the run: costs 2.2 s (they are flushed once a second). */
   countBlocks?: boolean;
+  /** Sample the database's active backends' wait events through the run (bench/lib/pg-waits.ts). */
+  sampleWaits?: boolean;
 }
 
 /** Flat out until `requests` requests have been answered, continuing the plan's rotation (so `requests` at least the rotation's length visits every variant). */
@@ -148,9 +153,11 @@ export async function measure(
   const cpu0 = cpuSeconds(server.pid);
   const queue0 = runQueueSeconds(server.pid);
   const stopSampling = sampleMachine(pg.database);
+  const stopWaits = run.sampleWaits ? sampleWaits(pg.pool, pg.database) : undefined;
   let machineTimeline: MachineTimeline | undefined;
   const start = new Date().toISOString();
   const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool).finally(() => (machineTimeline = stopSampling()));
+  const dbWaits = await stopWaits?.();
   const window = { start, end: new Date().toISOString() };
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
@@ -165,6 +172,7 @@ export async function measure(
     machine: machineTimeline!,
     window,
     ...(acquire && { acquire }),
+    ...(dbWaits && { dbWaits }),
     ...(blocks0 && (await blockCounters(pg.pool, pg.database).then((b) => ({ dbBlocksRead: (b.read - blocks0.read) / Math.max(1, load.requests), dbBlocksHit: (b.hit - blocks0.hit) / Math.max(1, load.requests), dbSessionsOpened: b.sessions - blocks0.sessions })))),
   };
   const bad = load.non2xx + load.errors;
