@@ -2,7 +2,8 @@
 // every 100 ms. An active backend with no wait event is on a CPU or waiting for one;
 // otherwise it waits on I/O, a lock or the client. It tells a slow PostgreSQL stretch
 // that is short of CPU from one that waits (the scaling benchmark's 10,000-tenant windows
-// whose pool waits rose with neither steal nor a saturated machine).
+// whose pool waits rose with neither steal nor a saturated machine). On a saturated machine
+// it undercounts: the sampler runs when it gets a core, most often when the backends are idle.
 import type pg from 'pg';
 
 export interface WaitProfile {
