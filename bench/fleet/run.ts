@@ -108,7 +108,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         '  --rate N: requests a second of the fixed-rate phases (few-rate, many-rate, limit-few-rate, limit-many-rate; default half what the 10,000-tenant phase sustained).\n' +
         '  --pairs N: windows of 10 s per fleet size in the fixed-rate phases, which run a kind\'s two sizes on two servers at once and alternate the load between them (default 9).\n' +
         '  --env KEY=VALUE: set in every Plinth server\'s environment (after the phase\'s own settings), to try a setting.\n' +
-        '  --node-arg FLAG: a Node flag for every Plinth server (e.g. --trace-gc, with --env BENCH_SERVER_LOG=FILE for its output).\n',
+        '  --node-arg FLAG: a Node flag for every Plinth server (e.g. --node-arg=--trace-gc: a value starting with a dash needs the =; with --env BENCH_SERVER_LOG=FILE for its output).\n',
     );
     process.exit(0);
   }

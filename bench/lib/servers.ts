@@ -50,7 +50,8 @@ function collect(child: ChildProcess) {
 export function startNodeServer(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<RunningServer> {
   const child = spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // BENCH_SERVER_LOG: the server's whole output in a file (e.g. with --trace-gc-nvp in its node flags).
-  if (env.BENCH_SERVER_LOG) child.stdout!.pipe(createWriteStream(env.BENCH_SERVER_LOG));
+  // Appended: two servers at once (the fixed-rate phases) may share one file; --trace-gc lines carry the pid.
+  if (env.BENCH_SERVER_LOG) child.stdout!.pipe(createWriteStream(env.BENCH_SERVER_LOG, { flags: 'a' }));
   const output = collect(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
