@@ -156,8 +156,12 @@ export async function measure(
   const stopWaits = run.sampleWaits ? sampleWaits(pg.pool, pg.database) : undefined;
   let machineTimeline: MachineTimeline | undefined;
   const start = new Date().toISOString();
-  const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool).finally(() => (machineTimeline = stopSampling()));
-  const dbWaits = await stopWaits?.();
+  let dbWaits: WaitProfile | undefined;
+  // Both samplers stop whether or not the load ran: a failed run must not leave one polling.
+  const load = await runLoad({ ...full, ratePerS: run.ratePerS }, run.tool).finally(async () => {
+    machineTimeline = stopSampling();
+    dbWaits = await stopWaits?.();
+  });
   const window = { start, end: new Date().toISOString() };
   const acquire = acquireStats(acquire0, await acquireCounters(full.url));
   const per1k = (s: number) => (load.requests > 0 ? s / (load.requests / 1000) : 0);
