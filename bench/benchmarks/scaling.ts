@@ -109,7 +109,7 @@ export async function scaling(ctx: BenchContext): Promise<BenchResult> {
   // the steady state of a running instance, whose caches hold the tenants it serves.
   const passes = ctx.warmupPasses ?? 4;
   // Block counters in full runs only: reading them costs 2.2 s a phase, too much for --quick's two minutes.
-  const run = ctx.quick ? { ...ctx.run, sampleWaits: true } : { ...ctx.run, durationS: 20, warmupRequests: passes * many, countBlocks: true, sampleWaits: true };
+  const run = { ...(ctx.quick ? ctx.run : { ...ctx.run, durationS: 20, warmupRequests: passes * many, countBlocks: true }), sampleWaits: true };
   const capS = ctx.quick ? 1 : 8;
   const phases: Phase[] = [
     { key: 'few', label: `${Math.min(10, many)} tenants`, tenants: Math.min(10, many), lifetimeS: 0, groups: 0, server: 'plinth' },
